@@ -1,0 +1,135 @@
+// Parameters of the attachment model. Names are the symbols of docs/model.md; the
+// config key of each is model.NAME. Defaults are the calibrated values recorded in
+// docs/model.md (first calibration: ../shared/MODEL.md).
+#pragma once
+
+namespace dyad::attachment {
+
+struct Params {
+  // Time and exogenous events (E1, E2, A1)
+  int ticks_per_day = 32;        // 30-minute ticks of shared waking time
+  double work_load_a = 0.20;     // share of ticks partner a is busy (A1)
+  double work_load_b = 0.20;     // share of ticks partner b is busy (A1)
+  double p_ill = 0.01;           // daily chance of falling ill (E1)
+  double p_recover = 0.30;       // daily chance of recovering (E1)
+  double p_crisis = 1.0 / 60.0;  // daily chance a crisis starts (E2)
+  double crisis_extra = 0.5;     // crisis lasts 1 + Geometric(crisis_extra) days (E2)
+  // Derived trait constants (T2-T4)
+  double cstar0 = 0.45, cstar_x = 0.35, cstar_v = 0.30;  // c* = cstar0 + cstar_x x - cstar_v v
+  double sstar0 = 0.35, sstar_v = 0.45;                   // s* = sstar0 + sstar_v v
+  double th0 = 0.45, th_x = 0.4;                          // th = th0 (1 - th_x x)
+  // Needs (N1-N5)
+  double dc = 0.020;             // connection run-down per tick
+  double ill_drain = 0.5;        // extra run-down when ill (N1)
+  double ds = 0.015;             // self run-down per tick together
+  double gs_alone = 0.030;       // self refill per tick alone (scaled by 1 - x)
+  double h_self = 0.015;         // connection with self per tick alone (scaled by F)
+  double unmet = 0.2;            // Dc + Ds above this counts as an unmet tick (metric)
+  // Bids (B1, B2)
+  double b0 = 3.0;               // bid propensity per unit deficit
+  double wait = 0.85;            // how much flexibility holds a bid while the partner is away
+  // Responses (R1-R7)
+  double ill_avail = 0.5;        // availability factor when ill (A2)
+  double gc = 0.25, lp = 0.05;   // connection gained when turned toward; narrative relief
+  double k_against = 0.15, w_rej = 0.10;
+  double gs = 0.25;              // self gained when autonomy is granted
+  double w_dist = 0.02, k_refuse = 0.05;
+  // Appraisal (P1-P4)
+  double sigma_p = 0.5, lam = 0.10, mu = 0.002;
+  // Distress (D1, D2)
+  double rD = 0.90, w1 = 0.50, w2 = 0.20, w3 = 0.50, soothe = 0.02;
+  // Coping (C1-C3)
+  double cope_exit = 0.7;        // coping ends when D < cope_exit th
+  double k_dw = 0.10, k_demand = 0.05;
+  // Tension and onset (T5, T6)
+  double rT = 0.97, k_toward = 0.03;
+  double p_disagree = 0.004, beta = 20.0, thT = 0.6;
+  // Conflict (G1-G8)
+  double a0 = 0.5, a1 = 0.6, a2 = 0.5;
+  double r_u = 0.5, sigma_u = 0.3;
+  double inf_pos = 0.4, inf_neg = 0.6;    // bilinear influence slopes (G2)
+  double k_neg = 0.06, k_pos = 0.05;
+  double D_flood = 0.8;
+  int brk = 2;                             // break length in ticks (G5)
+  double r0 = 0.5, psi = 0.4;
+  double thEnd = 0.25;
+  double stonewall = 0.3, p_disengage = 0.2, cool_exit = 0.3;
+  double cool = 0.15, calm_rate = 0.3;     // break: T and D relief per tick (G8)
+  // Satisfaction (Q1)
+  double sat_rate = 0.01, sat0 = 0.7;
+};
+
+// Calls f(name, field, doc) for every parameter, in docs/model.md order. The one list
+// of keys: the config reader, `dyad validate` and the file provenance all use it.
+template <class P, class F>
+void for_each_param(P& p, F&& f) {
+  f("ticks_per_day", p.ticks_per_day, "ticks per simulated day (30 minutes each)");
+  f("work_load_a", p.work_load_a, "share of ticks partner a is busy (A1)");
+  f("work_load_b", p.work_load_b, "share of ticks partner b is busy (A1)");
+  f("p_ill", p.p_ill, "daily probability of falling ill (E1)");
+  f("p_recover", p.p_recover, "daily probability of recovering (E1)");
+  f("p_crisis", p.p_crisis, "daily probability that a crisis starts (E2)");
+  f("crisis_extra", p.crisis_extra, "crisis lasts 1 + Geometric(crisis_extra) days (E2)");
+  f("cstar0", p.cstar0, "needed connection at x = v = 0 (T2)");
+  f("cstar_x", p.cstar_x, "needed connection per unit anxiety (T2)");
+  f("cstar_v", p.cstar_v, "needed connection lost per unit avoidance (T2)");
+  f("sstar0", p.sstar0, "needed self at v = 0 (T3)");
+  f("sstar_v", p.sstar_v, "needed self per unit avoidance (T3)");
+  f("th0", p.th0, "distress threshold for coping at x = 0 (T4)");
+  f("th_x", p.th_x, "threshold lowering per unit anxiety (T4)");
+  f("dc", p.dc, "connection run-down per tick (N1)");
+  f("ill_drain", p.ill_drain, "extra connection run-down when ill (N1)");
+  f("ds", p.ds, "self run-down per tick together (N2)");
+  f("gs_alone", p.gs_alone, "self refill per tick alone (N3)");
+  f("h_self", p.h_self, "connection with self per tick alone (N4)");
+  f("unmet", p.unmet, "deficit above which a tick counts as unmet (metric)");
+  f("b0", p.b0, "bid propensity per unit deficit (B1)");
+  f("wait", p.wait, "bid hold-back of the flexible while the partner is away (B1)");
+  f("ill_avail", p.ill_avail, "availability factor when ill (A2)");
+  f("gc", p.gc, "connection gained by a bid turned toward (R4)");
+  f("lp", p.lp, "narrative relief by a bid turned toward (R4)");
+  f("k_against", p.k_against, "tension from turning against (R5)");
+  f("w_rej", p.w_rej, "distress from being turned against (R5)");
+  f("gs", p.gs, "self gained when autonomy is granted (R7)");
+  f("w_dist", p.w_dist, "distress of an anxious partner asked for space (R7)");
+  f("k_refuse", p.k_refuse, "tension from a refused autonomy bid (R7)");
+  f("sigma_p", p.sigma_p, "appraisal noise of the inflexible (P1)");
+  f("lam", p.lam, "narrative learning rate (P3)");
+  f("mu", p.mu, "narrative relaxation per tick of the flexible (P4)");
+  f("rD", p.rD, "distress inertia per tick (D2)");
+  f("w1", p.w1, "distress weight of the connection deficit (D1)");
+  f("w2", p.w2, "distress weight of the self deficit (D1)");
+  f("w3", p.w3, "distress weight of a rejection read (D1)");
+  f("soothe", p.soothe, "self-soothing per tick of the flexible (D2)");
+  f("cope_exit", p.cope_exit, "coping ends when D < cope_exit th (C)");
+  f("k_dw", p.k_dw, "tension per demand-withdraw episode (C2)");
+  f("k_demand", p.k_demand, "tension per unanswered demand (C3)");
+  f("rT", p.rT, "tension persistence per tick (T5)");
+  f("k_toward", p.k_toward, "tension relief by a bid turned toward (T5)");
+  f("p_disagree", p.p_disagree, "everyday disagreement probability per tick (T6)");
+  f("beta", p.beta, "steepness of the tension-driven onset (T6)");
+  f("thT", p.thT, "tension at which onset reaches one half (T6)");
+  f("a0", p.a0, "baseline conflict affect (G1)");
+  f("a1", p.a1, "affect lost per unit anxiety + avoidance (G1)");
+  f("a2", p.a2, "affect lost per unit narrative (G1)");
+  f("r_u", p.r_u, "affect inertia (G2)");
+  f("sigma_u", p.sigma_u, "affect noise per turn (G2)");
+  f("inf_pos", p.inf_pos, "influence slope of positive partner affect (G2)");
+  f("inf_neg", p.inf_neg, "influence slope of negative partner affect (G2)");
+  f("k_neg", p.k_neg, "tension per negative turn (G4)");
+  f("k_pos", p.k_pos, "tension relief per positive turn (G4)");
+  f("D_flood", p.D_flood, "distress at which a partner floods (G5)");
+  f("brk", p.brk, "break length in ticks after flooding (G5)");
+  f("r0", p.r0, "repair attempt propensity (G6)");
+  f("psi", p.psi, "relief of an accepted repair (G6)");
+  f("thEnd", p.thEnd, "tension below which a conflict is resolved (G7)");
+  f("stonewall", p.stonewall, "leave-the-conflict propensity per unit avoidance (G7b)");
+  f("p_disengage", p.p_disengage, "chance per tick a conflict runs out (G7b)");
+  f("cool_exit", p.cool_exit, "tension relief when a conflict ends unresolved (G7b)");
+  f("cool", p.cool, "tension relief per break tick (G8)");
+  f("calm_rate", p.calm_rate, "distress relief per break tick of the flexible (G8)");
+  f("sat_rate", p.sat_rate, "satisfaction averaging rate per tick (Q1)");
+  f("sat0", p.sat0, "initial satisfaction (Q1)");
+}
+
+}  // namespace dyad::attachment

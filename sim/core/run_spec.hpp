@@ -1,0 +1,62 @@
+// What a run is: the plain, validated description the engine consumes. Built by the
+// config reader (sim/config), never by the engine; every field has a default here.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dyad {
+
+// A point in the two ECR dimensions plus the within-style spread that individual
+// traits are drawn with (MODEL.md "Traits"). Labels are for reporting; the model
+// reads only the sampled continuous traits (Fraley et al. 2015).
+struct StyleDef {
+  std::string name;
+  double anxiety = 0.15;    // centroid, [0, 1]
+  double avoidance = 0.15;  // centroid, [0, 1]
+  double spread = 0.08;     // sd of the clipped normal around the centroid, >= 0
+};
+
+// Indices into RunSpec::styles: partner a's style and partner b's.
+struct PairingDef {
+  int style_a = 0;
+  int style_b = 0;
+};
+
+enum class Record { summary, daily };
+
+struct RunSpec {
+  std::string model = "attachment";
+  int days = 365;               // simulated days, >= 1
+  int couples = 1000;           // couples per pairing, >= 1
+  std::uint64_t seed = 1;       // base seed of every random stream
+  std::string output = "results/out.h5";
+  Record record = Record::summary;  // daily also keeps every couple's daily metrics
+  // Replicate k of every pairing sees the same external events (work demands,
+  // illness, crises) and the same standard-normal trait deviates, so pairings are
+  // compared on paired draws (variance reduction); false keys them by couple id.
+  bool common_random_numbers = true;
+  std::vector<StyleDef> styles;       // default: secure, anxious, avoidant, fearful
+  std::vector<PairingDef> pairings;   // default: secure-secure
+
+  std::string pairing_name(int p) const {
+    return styles[pairings[p].style_a].name + "-" + styles[pairings[p].style_b].name;
+  }
+  long long total_couples() const { return static_cast<long long>(couples) * pairings.size(); }
+};
+
+// The four styles of Bartholomew & Horowitz (1991) at the MODEL.md centroids.
+inline std::vector<StyleDef> default_styles() {
+  return {{"secure", 0.15, 0.15, 0.08},
+          {"anxious", 0.80, 0.20, 0.08},
+          {"avoidant", 0.20, 0.80, 0.08},
+          {"fearful", 0.80, 0.80, 0.08}};
+}
+
+// How to execute a run. Nothing here may change the output (tested by golden hash).
+struct ExecOptions {
+  int threads = 1;
+  int block_size = 512;  // couples per block: one block's state stays in L2 over a day
+};
+
+}  // namespace dyad
