@@ -5,59 +5,62 @@
 
 namespace dyad::attachment {
 
-struct Params {
+// Real: double where users set values, float in the kernel (converted once, lesson 3).
+template <class Real>
+struct BasicParams {
   // Time and exogenous events (E1, E2, A1)
   int ticks_per_day = 32;        // 30-minute ticks of shared waking time
-  double work_load_a = 0.20;     // share of ticks partner a is busy (A1)
-  double work_load_b = 0.20;     // share of ticks partner b is busy (A1)
-  double p_ill = 0.01;           // daily chance of falling ill (E1)
-  double p_recover = 0.30;       // daily chance of recovering (E1)
-  double p_crisis = 1.0 / 60.0;  // daily chance a crisis starts (E2)
-  double crisis_extra = 0.5;     // crisis lasts 1 + Geometric(crisis_extra) days (E2)
+  Real work_load_a = 0.20;     // share of ticks partner a is busy (A1)
+  Real work_load_b = 0.20;     // share of ticks partner b is busy (A1)
+  Real p_ill = 0.01;           // daily chance of falling ill (E1)
+  Real p_recover = 0.30;       // daily chance of recovering (E1)
+  Real p_crisis = Real(1.0 / 60.0);  // daily chance a crisis starts (E2)
+  Real crisis_extra = 0.5;     // crisis lasts 1 + Geometric(crisis_extra) days (E2)
   // Derived trait constants (T2-T4)
-  double cstar0 = 0.45, cstar_x = 0.35, cstar_v = 0.30;  // c* = cstar0 + cstar_x x - cstar_v v
-  double sstar0 = 0.35, sstar_v = 0.45;                   // s* = sstar0 + sstar_v v
-  double th0 = 0.45, th_x = 0.4;                          // th = th0 (1 - th_x x)
+  Real cstar0 = 0.45, cstar_x = 0.35, cstar_v = 0.30;  // c* = cstar0 + cstar_x x - cstar_v v
+  Real sstar0 = 0.35, sstar_v = 0.45;                   // s* = sstar0 + sstar_v v
+  Real th0 = 0.45, th_x = 0.4;                          // th = th0 (1 - th_x x)
   // Needs (N1-N5)
-  double dc = 0.020;             // connection run-down per tick
-  double ill_drain = 0.5;        // extra run-down when ill (N1)
-  double ds = 0.015;             // self run-down per tick together
-  double gs_alone = 0.030;       // self refill per tick alone (scaled by 1 - x)
-  double h_self = 0.015;         // connection with self per tick alone (scaled by F)
-  double unmet = 0.2;            // Dc + Ds above this counts as an unmet tick (metric)
+  Real dc = 0.020;             // connection run-down per tick
+  Real ill_drain = 0.5;        // extra run-down when ill (N1)
+  Real ds = 0.015;             // self run-down per tick together
+  Real gs_alone = 0.030;       // self refill per tick alone (scaled by 1 - x)
+  Real h_self = 0.015;         // connection with self per tick alone (scaled by F)
+  Real unmet = 0.2;            // Dc + Ds above this counts as an unmet tick (metric)
   // Bids (B1, B2)
-  double b0 = 3.0;               // bid propensity per unit deficit
-  double wait = 0.85;            // how much flexibility holds a bid while the partner is away
+  Real b0 = 3.0;               // bid propensity per unit deficit
+  Real wait = 0.85;            // how much flexibility holds a bid while the partner is away
   // Responses (R1-R7)
-  double ill_avail = 0.5;        // availability factor when ill (A2)
-  double gc = 0.25, lp = 0.05;   // connection gained when turned toward; narrative relief
-  double k_against = 0.15, w_rej = 0.10;
-  double gs = 0.25;              // self gained when autonomy is granted
-  double w_dist = 0.02, k_refuse = 0.05;
+  Real ill_avail = 0.5;        // availability factor when ill (A2)
+  Real gc = 0.25, lp = 0.05;   // connection gained when turned toward; narrative relief
+  Real k_against = 0.15, w_rej = 0.10;
+  Real gs = 0.25;              // self gained when autonomy is granted
+  Real w_dist = 0.02, k_refuse = 0.05;
   // Appraisal (P1-P4)
-  double sigma_p = 0.5, lam = 0.10, mu = 0.002;
+  Real sigma_p = 0.5, lam = 0.10, mu = 0.002;
   // Distress (D1, D2)
-  double rD = 0.90, w1 = 0.50, w2 = 0.20, w3 = 0.50, soothe = 0.02;
+  Real rD = 0.90, w1 = 0.50, w2 = 0.20, w3 = 0.50, soothe = 0.02;
   // Coping (C1-C3)
-  double cope_exit = 0.7;        // coping ends when D < cope_exit th
-  double k_dw = 0.10, k_demand = 0.05;
+  Real cope_exit = 0.7;        // coping ends when D < cope_exit th
+  Real k_dw = 0.10, k_demand = 0.05;
   // Tension and onset (T5, T6)
-  double rT = 0.97, k_toward = 0.03;
-  double p_disagree = 0.004, beta = 20.0, thT = 0.6;
+  Real rT = 0.97, k_toward = 0.03;
+  Real p_disagree = 0.004, beta = 20.0, thT = 0.6;
   // Conflict (G1-G8)
-  double a0 = 0.5, a1 = 0.6, a2 = 0.5;
-  double r_u = 0.5, sigma_u = 0.3;
-  double inf_pos = 0.4, inf_neg = 0.6;    // bilinear influence slopes (G2)
-  double k_neg = 0.06, k_pos = 0.05;
-  double D_flood = 0.8;
+  Real a0 = 0.5, a1 = 0.6, a2 = 0.5;
+  Real r_u = 0.5, sigma_u = 0.3;
+  Real inf_pos = 0.4, inf_neg = 0.6;    // bilinear influence slopes (G2)
+  Real k_neg = 0.06, k_pos = 0.05;
+  Real D_flood = 0.8;
   int brk = 2;                             // break length in ticks (G5)
-  double r0 = 0.5, psi = 0.4;
-  double thEnd = 0.25;
-  double stonewall = 0.3, p_disengage = 0.2, cool_exit = 0.3;
-  double cool = 0.15, calm_rate = 0.3;     // break: T and D relief per tick (G8)
+  Real r0 = 0.5, psi = 0.4;
+  Real thEnd = 0.25;
+  Real stonewall = 0.3, p_disengage = 0.2, cool_exit = 0.3;
+  Real cool = 0.15, calm_rate = 0.3;     // break: T and D relief per tick (G8)
   // Satisfaction (Q1)
-  double sat_rate = 0.01, sat0 = 0.7;
+  Real sat_rate = 0.01, sat0 = 0.7;
 };
+using Params = BasicParams<double>;
 
 // Calls f(name, field, doc) for every parameter, in docs/model.md order. The one list
 // of keys: the config reader, `dyad validate` and the file provenance all use it.

@@ -1,0 +1,93 @@
+#include "sim/core/engine.hpp"
+
+namespace dyad {
+
+RunLayout make_layout(const RunSpec& spec) {
+  RunLayout layout;
+  layout.spec = &spec;
+  const std::int64_t n = spec.total_couples();
+  layout.couple_pairing.reserve(n);
+  layout.couple_replicate.reserve(n);
+  layout.style_a.reserve(n);
+  layout.style_b.reserve(n);
+  for (int p = 0; p < static_cast<int>(spec.pairings.size()); ++p) {
+    for (int k = 0; k < spec.couples; ++k) {
+      layout.couple_pairing.push_back(p);
+      layout.couple_replicate.push_back(k);
+      layout.style_a.push_back(static_cast<std::int8_t>(spec.pairings[p].style_a));
+      layout.style_b.push_back(static_cast<std::int8_t>(spec.pairings[p].style_b));
+    }
+  }
+  return layout;
+}
+
+std::vector<rng::Subject> own_subjects(const RunLayout& layout) {
+  std::vector<rng::Subject> own(layout.couple_pairing.size());
+  for (std::size_t id = 0; id < own.size(); ++id)
+    own[id] = {static_cast<std::uint32_t>(id), static_cast<std::uint32_t>(id >> 32)};
+  return own;
+}
+
+std::vector<rng::Subject> shared_subjects(const RunLayout& layout, bool common_random_numbers) {
+  std::vector<rng::Subject> shared(layout.couple_pairing.size());
+  for (std::size_t id = 0; id < shared.size(); ++id) {
+    const std::uint64_t subject =
+        common_random_numbers ? static_cast<std::uint64_t>(layout.couple_replicate[id]) : id;
+    shared[id] = {static_cast<std::uint32_t>(subject),
+                  static_cast<std::uint32_t>(subject >> 32) | rng::shared_domain};
+  }
+  return shared;
+}
+
+WriterThread::WriterThread(Sink& sink) : sink_(sink), thread_([this] { loop(); }) {}
+
+WriterThread::~WriterThread() {
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void WriterThread::post(std::function<void(Sink*)> job) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+}
+
+void WriterThread::drain() {
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [&] { return jobs_.empty() && !busy_; });
+}
+
+void WriterThread::rethrow_if_failed() {
+  std::lock_guard lock(mutex_);
+  if (error_) std::rethrow_exception(error_);
+}
+
+void WriterThread::loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return closing_ || !jobs_.empty(); });
+    if (jobs_.empty()) return;
+    auto job = std::move(jobs_.front());
+    jobs_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    try {
+      job(failed_.load() ? nullptr : &sink_);  // a failed sink is not touched again
+    } catch (...) {
+      std::lock_guard error_lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+      failed_ = true;
+    }
+    lock.lock();
+    busy_ = false;
+    if (jobs_.empty()) idle_.notify_all();
+  }
+}
+
+}  // namespace dyad

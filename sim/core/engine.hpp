@@ -1,0 +1,165 @@
+// The engine: runs every couple of every pairing over the days, for any model that
+// follows sim/core/model_api.hpp. Threads own fixed ranges of blocks; one writer
+// thread owns the sink. Output is bit-identical for any thread count and block size
+// because every random draw is keyed by stable ids (sim/core/rng.hpp) and each
+// couple's arithmetic never depends on another couple's.
+#pragma once
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <semaphore>
+#include <thread>
+#include <vector>
+
+#include "sim/core/model_api.hpp"
+#include "sim/core/output.hpp"
+#include "sim/core/run_spec.hpp"
+
+namespace dyad {
+
+struct RunResult {
+  RunStatus status = RunStatus::complete;
+  int days_completed = 0;
+};
+
+// Everything a caller can observe while a run is under way; all optional.
+struct RunControl {
+  const std::atomic<bool>* stop = nullptr;      // set (e.g. by a signal) to end after this day
+  std::function<void(int days_done)> on_day;    // called once per finished day, in order
+};
+
+// Per-couple identity for the whole run, pairing-major: couple id = p * couples + k.
+RunLayout make_layout(const RunSpec& spec);
+std::vector<rng::Subject> own_subjects(const RunLayout& layout);
+std::vector<rng::Subject> shared_subjects(const RunLayout& layout, bool common_random_numbers);
+
+// Serialises every sink call onto one thread so that compute never waits on I/O
+// unless the writer falls two days behind. The first exception a sink throws is kept
+// and rethrown by rethrow_if_failed(); later jobs still run, with a null sink, so
+// that they release what they hold.
+class WriterThread {
+ public:
+  explicit WriterThread(Sink& sink);
+  ~WriterThread();
+  void post(std::function<void(Sink*)> job);
+  void drain();  // waits until every posted job has run
+  bool failed() const { return failed_.load(); }
+  void rethrow_if_failed();
+
+ private:
+  void loop();
+  Sink& sink_;
+  std::mutex mutex_;
+  std::condition_variable wake_, idle_;
+  std::deque<std::function<void(Sink*)>> jobs_;
+  bool closing_ = false, busy_ = false;
+  std::atomic<bool> failed_{false};
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
+template <class M>
+RunResult run(const RunSpec& spec, const typename M::Params& params, Sink& sink,
+              const ExecOptions& exec, const RunControl& control = {}) {
+  const M model(params, spec);
+  const RunLayout layout = [&] {
+    RunLayout l = make_layout(spec);
+    l.model = M::name;
+    l.daily = M::daily_defs();
+    l.summary = M::summary_defs();
+    l.traits = M::trait_defs();
+    return l;
+  }();
+  const std::int64_t n = layout.n_couples();
+  const int block_size = std::max(1, exec.block_size);
+  const int n_blocks = static_cast<int>((n + block_size - 1) / block_size);
+  const int n_threads = std::clamp(exec.threads, 1, std::max(1, n_blocks));
+  const auto own = own_subjects(layout);
+  const auto shared = shared_subjects(layout, spec.common_random_numbers);
+
+  std::vector<typename M::Block> blocks;
+  blocks.reserve(n_blocks);
+  std::vector<float> traits(layout.traits.size() * static_cast<std::size_t>(n));
+  for (int b = 0; b < n_blocks; ++b) {
+    const std::int64_t first = std::int64_t{b} * block_size;
+    const int size = static_cast<int>(std::min<std::int64_t>(block_size, n - first));
+    blocks.emplace_back(size);
+    BlockSetup setup;
+    setup.spec = &spec;
+    setup.seed = rng::Seed(spec.seed);
+    setup.own = {own.data() + first, static_cast<std::size_t>(size)};
+    setup.shared = {shared.data() + first, static_cast<std::size_t>(size)};
+    setup.style_a = {layout.style_a.data() + first, static_cast<std::size_t>(size)};
+    setup.style_b = {layout.style_b.data() + first, static_cast<std::size_t>(size)};
+    model.init(blocks.back(), setup);
+    model.write_traits(blocks.back(), Rows<float>{traits.data() + first, n});
+  }
+
+  WriterThread writer(sink);
+  writer.post([&layout, &traits](Sink* s) { if (s) s->begin(layout, traits.data()); });
+
+  // Two day buffers: the kernel fills one while the writer drains the other.
+  const std::size_t day_floats = layout.daily.size() * static_cast<std::size_t>(n);
+  std::vector<float> day_buffer[2] = {std::vector<float>(day_floats), std::vector<float>(day_floats)};
+  std::binary_semaphore buffer_free[2] = {std::binary_semaphore(1), std::binary_semaphore(1)};
+
+  RunResult result;
+  int day = 0;
+  bool stop = false;
+  auto end_of_day = [&]() noexcept {
+    const int finished = day;
+    const int slot = finished % 2;
+    writer.post([&, finished, slot](Sink* s) {
+      struct Release {
+        std::binary_semaphore& sem;
+        ~Release() { sem.release(); }
+      } release{buffer_free[slot]};
+      if (s) s->write_day(finished, day_buffer[slot].data());
+    });
+    result.days_completed = finished + 1;
+    if (control.on_day) control.on_day(finished + 1);
+    ++day;
+    stop = day >= spec.days || writer.failed() || (control.stop && control.stop->load());
+    if (!stop) buffer_free[day % 2].acquire();
+  };
+  std::barrier sync(n_threads, end_of_day);
+
+  auto worker = [&](int t) {
+    const int begin = static_cast<int>(std::int64_t{n_blocks} * t / n_threads);
+    const int end = static_cast<int>(std::int64_t{n_blocks} * (t + 1) / n_threads);
+    while (!stop) {
+      float* buffer = day_buffer[day % 2].data();
+      for (int b = begin; b < end; ++b)
+        model.run_day(blocks[b], day, Rows<float>{buffer + std::int64_t{b} * block_size, n});
+      sync.arrive_and_wait();
+    }
+  };
+  buffer_free[0].acquire();
+  {
+    std::vector<std::jthread> pool;
+    for (int t = 1; t < n_threads; ++t) pool.emplace_back(worker, t);
+    worker(0);
+  }
+
+  if (writer.failed()) result.status = RunStatus::failed;
+  else if (result.days_completed < spec.days) result.status = RunStatus::interrupted;
+
+  std::vector<double> summary(layout.summary.size() * static_cast<std::size_t>(n));
+  for (int b = 0; b < n_blocks; ++b)
+    model.write_summary(blocks[b], std::max(1, result.days_completed),
+                        Rows<double>{summary.data() + std::int64_t{b} * block_size, n});
+  writer.post([&summary, &result](Sink* s) {
+    if (s) s->finish(summary.data(), result.status, result.days_completed);
+  });
+  writer.drain();
+  writer.rethrow_if_failed();
+  return result;
+}
+
+}  // namespace dyad
