@@ -302,9 +302,10 @@ inline void Model::tick(CoupleDay& s, DayTally& tally, const rng::Seed& seed, rn
       const int p = 1 - a;
       const bool in_crisis = s.crisis[a] > 0;
       const float deficit = Dc[a] + Ds[a];
-      const float p_bid = in_crisis ? 1.0f
-                                    : std::min(1.0f, k.b0 * deficit) *
-                                          (1 - k.wait * s.F[a] * (present[p] ? 0.0f : 1.0f));  // (B1)
+      // (B1) a crisis makes the need certain, but the flexible still wait for the
+      // partner to be free (deviation 1 in docs/model.md)
+      const float p_bid = (in_crisis ? 1.0f : std::min(1.0f, k.b0 * deficit)) *
+                          (1 - k.wait * s.F[a] * (present[p] ? 0.0f : 1.0f));
       if (!(rng::u01(agent[a][0]) < p_bid)) continue;
       const bool connection = rng::u01(agent[a][1]) * deficit < Dc[a] || in_crisis ||
                               s.cope[a] == Cope::protest;                                     // (B2)

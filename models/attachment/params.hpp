@@ -45,7 +45,7 @@ struct BasicParams {
   Real k_dw = 0.10, k_demand = 0.05;
   // Tension and onset (T5, T6)
   Real rT = 0.97, k_toward = 0.03;
-  Real p_disagree = 0.004, beta = 20.0, thT = 0.6;
+  Real p_disagree = 0.004, beta = 20.0, thT = 0.7;
   // Conflict (G1-G8)
   Real a0 = 0.5, a1 = 0.6, a2 = 0.5;
   Real r_u = 0.5, sigma_u = 0.3;
@@ -55,7 +55,7 @@ struct BasicParams {
   int brk = 2;                             // break length in ticks (G5)
   Real r0 = 0.5, psi = 0.4;
   Real thEnd = 0.25;
-  Real stonewall = 0.3, p_disengage = 0.2, cool_exit = 0.3;
+  Real stonewall = 0.15, p_disengage = 0.2, cool_exit = 0.5;
   Real cool = 0.15, calm_rate = 0.3;     // break: T and D relief per tick (G8)
   // Satisfaction (Q1)
   Real sat_rate = 0.01, sat0 = 0.7;

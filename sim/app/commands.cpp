@@ -1,1 +1,243 @@
-// placeholder: being written
+#include "sim/app/commands.hpp"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "models/registry.hpp"
+#include "sim/config/config.hpp"
+#include "sim/core/error.hpp"
+#include "sim/core/stats.hpp"
+#include "sim/core/version.hpp"
+#include "sim/io/h5_reader.hpp"
+#include "sim/io/h5_writer.hpp"
+
+namespace dyad::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::atomic<bool> stop_requested{false};
+std::atomic<int> stop_signal{0};
+
+extern "C" void on_stop_signal(int sig) {
+  stop_signal = sig;
+  stop_requested = true;
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+// The output must be creatable and must not silently replace earlier results.
+void check_output(const std::string& output, bool overwrite, const std::string& origin) {
+  const fs::path path(output);
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw InputError(origin, 0, "run.output", fmt::format("directory '{}' does not exist", dir.string()));
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw InputError(origin, 0, "run.output", fmt::format("directory '{}' is not writable", dir.string()));
+  if (fs::is_directory(path, ec))
+    throw InputError(origin, 0, "run.output", fmt::format("'{}' is a directory", output));
+  if (fs::exists(path, ec) && !overwrite)
+    throw InputError(origin, 0, "run.output",
+                     fmt::format("'{}' exists; pass --overwrite to replace it", output));
+}
+
+Config load(const RunArgs& args) {
+  std::vector<std::string> overrides = args.overrides;
+  if (!args.output.empty()) overrides.push_back("run.output=" + args.output);
+  if (!args.from.empty())
+    return load_config_text(stored_config(args.from), args.from + " (stored config)", overrides);
+  return load_config(args.config, overrides);
+}
+
+// A progress line on a terminal: couple-days done, rate, time left.
+class Progress {
+ public:
+  Progress(const RunSpec& spec, bool enabled)
+      : enabled_(enabled && ::isatty(STDERR_FILENO)), days_(spec.days),
+        couples_(spec.total_couples()), start_(Clock::now()), last_(start_) {}
+  void day_done(int days) {
+    if (!enabled_) return;
+    const auto now = Clock::now();
+    if (days < days_ && now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double done = static_cast<double>(days) * static_cast<double>(couples_);
+    const double rate = done / std::max(elapsed, 1e-9);
+    const double left = (static_cast<double>(days_ - days) * static_cast<double>(couples_)) / rate;
+    fmt::print(stderr, "\rday {}/{}  {:.3g} couple-days  {:.3g} couple-days/s  ETA {:.0f} s   ",
+               days, days_, done, rate, left);
+    if (days == days_) fmt::print(stderr, "\n");
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool enabled_;
+  int days_;
+  long long couples_;
+  Clock::time_point start_, last_;
+};
+
+std::string number(double v) { return std::isnan(v) ? "nan" : fmt::format("{}", v); }
+std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
+
+}  // namespace
+
+int validate(const RunArgs& args) {
+  fmt::print("{}", load(args).resolved_text);
+  return 0;
+}
+
+int run(const RunArgs& args) {
+  const Config config = load(args);
+  const RunSpec& spec = config.spec;
+  check_output(spec.output, args.overwrite, args.from.empty() ? args.config : args.from);
+
+  Provenance provenance;
+  provenance.dyad_version = dyad::version;
+  provenance.git_commit = dyad::git_commit;
+  provenance.created = utc_now();
+  provenance.config_text = config.resolved_text;
+  provenance.model = spec.model;
+  provenance.seed = spec.seed;
+  H5Writer writer(spec.output, provenance);
+
+  ExecOptions exec;
+  exec.threads = args.threads > 0 ? args.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  exec.block_size = args.block_size;
+  Progress progress(spec, !args.quiet);
+  RunControl control;
+  control.stop = &stop_requested;
+  control.on_day = [&progress](int days) { progress.day_done(days); };
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+
+  const auto start = std::chrono::steady_clock::now();
+  const RunResult result = run_model(spec, config.attachment, writer, exec, control);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  if (result.status == RunStatus::interrupted) {
+    fmt::print(stderr, "dyad: interrupted after {} of {} days; partial output kept in {}\n",
+               result.days_completed, spec.days, writer.partial_path());
+    return 128 + (stop_signal.load() ? stop_signal.load() : SIGINT);
+  }
+  if (!args.quiet) {
+    const double couple_ticks = static_cast<double>(spec.total_couples()) * spec.days *
+                                config.attachment.ticks_per_day;
+    fmt::print(stderr, "dyad: wrote {} ({} couples x {} days in {:.1f} s, {:.3g} couple-ticks/s, {} threads)\n",
+               spec.output, spec.total_couples(), spec.days, seconds, couple_ticks / seconds, exec.threads);
+  }
+  return 0;
+}
+
+int summarize(const std::string& file, const std::string& format) {
+  const DyadFile f = read_dyad_file(file);
+  if (f.status != "complete")
+    fmt::print(stderr, "dyad: warning: {} is not complete (status {}, {} of {} days): run summaries "
+                       "cover only the days done\n", file, f.status, f.days_completed, f.days);
+  const int n_pairings = static_cast<int>(f.pairings.size());
+  int reference = -1;
+  for (int p = 0; p < n_pairings; ++p)
+    if (f.pairings[p] == "secure-secure") reference = p;
+
+  struct Row {
+    std::string pairing, metric;
+    Describe d;
+    double d_vs = NAN;
+  };
+  std::vector<Row> rows;
+  for (const auto& metric : f.summary_names) {
+    const auto& values = f.summaries.at(metric);
+    std::vector<std::vector<double>> by_pairing(n_pairings);
+    for (std::size_t i = 0; i < values.size(); ++i) by_pairing[f.couple_pairing[i]].push_back(values[i]);
+    std::vector<Describe> described(n_pairings);
+    for (int p = 0; p < n_pairings; ++p) described[p] = describe(by_pairing[p]);
+    for (int p = 0; p < n_pairings; ++p)
+      rows.push_back({f.pairings[p], metric, described[p],
+                      reference >= 0 ? cohens_d(described[p], described[reference]) : NAN});
+  }
+  // Pairing-major order reads as a table per pairing.
+  std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+    auto index = [&](const std::string& name) {
+      return std::find(f.pairings.begin(), f.pairings.end(), name) - f.pairings.begin();
+    };
+    return index(a.pairing) < index(b.pairing);
+  });
+
+  if (format == "csv") {
+    fmt::print("pairing,metric,n,mean,sd,ci95_low,ci95_high,d_vs_secure_secure\n");
+    for (const auto& r : rows)
+      fmt::print("{},{},{},{},{},{},{},{}\n", r.pairing, r.metric, r.d.n, number(r.d.mean),
+                 number(r.d.sd), number(r.d.ci95_low), number(r.d.ci95_high), number(r.d_vs));
+  } else if (format == "json") {
+    fmt::print("[\n");
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto& r = rows[i];
+      fmt::print("  {{\"pairing\": \"{}\", \"metric\": \"{}\", \"n\": {}, \"mean\": {}, \"sd\": {}, "
+                 "\"ci95_low\": {}, \"ci95_high\": {}, \"d_vs_secure_secure\": {}}}{}\n",
+                 r.pairing, r.metric, r.d.n, json_number(r.d.mean), json_number(r.d.sd),
+                 json_number(r.d.ci95_low), json_number(r.d.ci95_high), json_number(r.d_vs),
+                 i + 1 < rows.size() ? "," : "");
+    }
+    fmt::print("]\n");
+  } else {
+    fmt::print("{}: {} couples, {} days, model {}, status {}\n", file, f.couple_pairing.size(), f.days,
+               f.attributes.count("model") ? f.attributes.at("model") : "?", f.status);
+    std::string last;
+    for (const auto& r : rows) {
+      if (r.pairing != last) {
+        fmt::print("\n{}\n  {:<22} {:>6} {:>11} {:>10} {:>23} {:>8}\n", r.pairing, "metric", "n", "mean", "sd",
+                   "95% CI", "d vs s-s");
+        last = r.pairing;
+      }
+      fmt::print("  {:<22} {:>6} {:>11.4g} {:>10.4g}   [{:>9.4g}, {:>9.4g}] {:>8.3g}\n", r.metric, r.d.n,
+                 r.d.mean, r.d.sd, r.d.ci95_low, r.d.ci95_high, r.d_vs);
+    }
+  }
+  return 0;
+}
+
+int inspect(const std::string& file) {
+  const DyadFile f = read_dyad_file(file);
+  fmt::print("file: {}\n", file);
+  fmt::print("status: {} ({} of {} days written){}\n", f.status, f.days_completed, f.days,
+             f.status == "complete" ? "" : "  INCOMPLETE: daily data beyond days_completed are missing");
+  fmt::print("\nprovenance:\n");
+  for (const auto& [key, value] : f.attributes)
+    if (key != "config") fmt::print("  {:<24} {}\n", key, value);
+  fmt::print("\ndimensions:\n");
+  std::map<std::string, std::uint64_t> dims;
+  for (const auto& v : f.variables)
+    for (std::size_t d = 0; d < v.dims.size(); ++d) dims[v.dims[d]] = v.shape[d];
+  for (const auto& [name, size] : dims) fmt::print("  {:<10} {}\n", name, size);
+  fmt::print("\nvariables:\n");
+  std::uint64_t total = 0;
+  for (const auto& v : f.variables) {
+    std::string dims_text;
+    for (std::size_t d = 0; d < v.dims.size(); ++d) dims_text += (d ? ", " : "") + v.dims[d];
+    fmt::print("  {:<28} {:<8} ({}) {} bytes\n", v.name, v.type, dims_text, v.storage_bytes);
+    total += v.storage_bytes;
+  }
+  fmt::print("\n{} variables, {:.3g} MB of data\ndata hash: {:016x}\n", f.variables.size(), total / 1e6,
+             data_hash(file));
+  if (f.attributes.count("config")) fmt::print("\nconfig (dyad run --from {} repeats it):\n{}", file, f.attributes.at("config"));
+  return 0;
+}
+
+}  // namespace dyad::app

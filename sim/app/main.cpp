@@ -1,1 +1,143 @@
-int main() { return 0; }
+// dyad: the only place that sees argv. Parses the command line with
+// Boost.Program_options and hands plain values to the commands.
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "sim/app/commands.hpp"
+#include "sim/core/error.hpp"
+#include "sim/core/version.hpp"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* usage = R"(Dyad: simulate couples with configurable attachment styles.
+
+usage: dyad COMMAND [options]
+
+commands:
+  run CONFIG        run the simulation a config describes, write an HDF5 file
+  validate CONFIG   check a config and print it resolved, every key with its value
+  summarize FILE    per pairing and metric: n, mean, sd, 95% CI, Cohen's d vs secure-secure
+  inspect FILE      provenance, dimensions, variables, sizes and completeness of a file
+
+  dyad COMMAND --help   options of one command
+  dyad --version
+
+exit status: 0 done, 1 failed while running, 2 bad input, 130/143 interrupted
+)";
+
+struct Parsed {
+  po::variables_map vm;
+  bool help = false;
+};
+
+// Parses one command's options; positional names bind to `positional` in order.
+Parsed parse(const std::string& command, const po::options_description& options,
+             const po::positional_options_description& positional,
+             const std::vector<std::string>& args) {
+  Parsed p;
+  po::options_description all(options);
+  all.add_options()("help,h", "show this help");
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), p.vm);
+    po::notify(p.vm);
+  } catch (const po::error& e) {
+    throw dyad::InputError("command line", 0, "", "dyad " + command + ": " + e.what());
+  }
+  p.help = p.vm.count("help") > 0;
+  if (p.help) std::cout << "usage: dyad " << command << " [options]\n\n" << all << "\n";
+  return p;
+}
+
+std::vector<std::string> strings(const po::variables_map& vm, const char* key) {
+  return vm.count(key) ? vm[key].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+int dispatch(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << usage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "dyad " << dyad::version << " (" << dyad::git_commit << ")\n";
+    return 0;
+  }
+  const std::string command = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+
+  if (command == "run" || command == "validate") {
+    po::options_description o("options");
+    o.add_options()("config", po::value<std::string>(), "config file (INI)")(
+        "set", po::value<std::vector<std::string>>()->composing(),
+        "SECTION.KEY=VALUE, overrides the config file; repeatable");
+    if (command == "run") {
+      o.add_options()("output,o", po::value<std::string>(), "output file, overrides run.output")(
+          "from", po::value<std::string>(), "repeat the run stored in a Dyad output file")(
+          "threads", po::value<int>()->default_value(0), "worker threads (0: all cores)")(
+          "block-size", po::value<int>()->default_value(512),
+          "couples per block (does not change the output)")(
+          "overwrite", po::bool_switch(), "replace an existing output file")(
+          "quiet,q", po::bool_switch(), "no progress line");
+    }
+    po::positional_options_description pos;
+    pos.add("config", 1);
+    const Parsed p = parse(command, o, pos, rest);
+    if (p.help) return 0;
+    dyad::app::RunArgs r;
+    if (p.vm.count("config")) r.config = p.vm["config"].as<std::string>();
+    r.overrides = strings(p.vm, "set");
+    if (command == "validate") {
+      if (r.config.empty()) throw dyad::InputError("command line", 0, "", "dyad validate: give a CONFIG file");
+      return dyad::app::validate(r);
+    }
+    if (p.vm.count("from")) r.from = p.vm["from"].as<std::string>();
+    if (r.config.empty() == r.from.empty())
+      throw dyad::InputError("command line", 0, "", "dyad run: give either a CONFIG file or --from FILE.h5");
+    if (p.vm.count("output")) r.output = p.vm["output"].as<std::string>();
+    r.threads = p.vm["threads"].as<int>();
+    r.block_size = p.vm["block-size"].as<int>();
+    if (r.threads < 0) throw dyad::InputError("command line", 0, "--threads", "must be >= 0");
+    if (r.block_size < 1) throw dyad::InputError("command line", 0, "--block-size", "must be >= 1");
+    r.overwrite = p.vm["overwrite"].as<bool>();
+    r.quiet = p.vm["quiet"].as<bool>();
+    return dyad::app::run(r);
+  }
+  if (command == "summarize" || command == "inspect") {
+    po::options_description o("options");
+    o.add_options()("file", po::value<std::string>(), "a Dyad output file");
+    if (command == "summarize")
+      o.add_options()("format", po::value<std::string>()->default_value("table"), "table, csv or json");
+    po::positional_options_description pos;
+    pos.add("file", 1);
+    const Parsed p = parse(command, o, pos, rest);
+    if (p.help) return 0;
+    if (!p.vm.count("file")) throw dyad::InputError("command line", 0, "", "dyad " + command + ": give a FILE");
+    const std::string file = p.vm["file"].as<std::string>();
+    if (command == "inspect") return dyad::app::inspect(file);
+    const std::string format = p.vm["format"].as<std::string>();
+    if (format != "table" && format != "csv" && format != "json")
+      throw dyad::InputError("command line", 0, "--format", "expected table, csv or json, got '" + format + "'");
+    return dyad::app::summarize(file, format);
+  }
+  throw dyad::InputError("command line", 0, "", "unknown command '" + command + "' (try dyad --help)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const dyad::InputError& e) {
+    std::fprintf(stderr, "dyad: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dyad: failed: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,24 @@
+// The subcommands of the dyad executable, given already-parsed arguments.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace dyad::app {
+
+struct RunArgs {
+  std::string config;                  // config file, or empty with `from`
+  std::string from;                    // repeat the run stored in this output file
+  std::vector<std::string> overrides;  // --set SECTION.KEY=VALUE
+  std::string output;                  // -o, overrides run.output
+  int threads = 0;                     // 0: all cores
+  int block_size = 512;
+  bool overwrite = false;
+  bool quiet = false;
+};
+
+int run(const RunArgs& args);
+int validate(const RunArgs& args);
+int summarize(const std::string& file, const std::string& format);
+int inspect(const std::string& file);
+
+}  // namespace dyad::app
