@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, runs the main example (configs/secure_vs_mixed.ini)
+# into results/, prints the comparison table and draws the plots.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+scripts/setup.sh build
+config=${1:-configs/secure_vs_mixed.ini}
+stem=results/$(basename "$config" .ini)
+build/dyad run "$config" -o "$stem.h5" --overwrite
+build/dyad summarize "$stem.h5" --format csv > "$stem.csv"
+build/dyad summarize "$stem.h5" | head -40
+echo "... full table: $stem.csv"
+/usr/bin/python3 scripts/plot_pairings.py "$stem.h5"
