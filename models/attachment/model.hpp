@@ -294,8 +294,11 @@ inline void Model::tick(CoupleDay& s, DayTally& tally, const rng::Seed& seed, rn
   bool failed[2] = {false, false};
   float tension_up = 0;  // sum of increments, each scaled by (1 - T) below (T5)
   bool any_toward = false;
-  float z_appraisal[2], z_affect[2];
-  for (int a = 0; a < 2; ++a) rng::normal_pair(more[a][0], more[a][1], z_appraisal[a], z_affect[a]);
+  // The normal pair (P1, G2) is computed only in the ticks that use it: counter-based
+  // draws need no alignment, and log/sin/cos dominate the cost of a tick otherwise.
+  auto normals = [&](int a, float& z_appraisal, float& z_affect) {
+    rng::normal_pair(more[a][0], more[a][1], z_appraisal, z_affect);
+  };
 
   if (mode_at_start == Mode::calm) {
     for (int a = 0; a < 2; ++a) {
@@ -336,7 +339,9 @@ inline void Model::tick(CoupleDay& s, DayTally& tally, const rng::Seed& seed, rn
           if (demand) tension_up += k.k_demand;                                               // (C3)
           // (P1-P3) the anxious discount the evidence that the partner is busy
           failed[a] = true;
-          const float seen_busy = clip01(1 - avail[p] + z_appraisal[a] * k.sigma_p * (1 - s.F[a]));
+          float z_appraisal, z_unused;
+          normals(a, z_appraisal, z_unused);
+          const float seen_busy = clip01(1 - avail[p] + z_appraisal * k.sigma_p * (1 - s.F[a]));
           rho[a] = clip01((1 - (1 - s.x[a]) * seen_busy) * (0.2f + 0.8f * s.x[a]));
           dN[a] += k.lam * (0.2f + s.x[a]) * (rho[a] - s.N[a]);
         }
@@ -405,7 +410,9 @@ inline void Model::tick(CoupleDay& s, DayTally& tally, const rng::Seed& seed, rn
       const int p = 1 - a;
       const float base = k.a0 - k.a1 * (s.x[a] + s.v[a]) - k.a2 * s.N[a];              // (G1)
       const float influence = s.u[p] > 0 ? k.inf_pos * s.u[p] : k.inf_neg * s.u[p];
-      u_next[a] = base + k.r_u * s.u[a] + influence + k.sigma_u * z_affect[a];          // (G2)
+      float z_unused, z_affect;
+      normals(a, z_unused, z_affect);
+      u_next[a] = base + k.r_u * s.u[a] + influence + k.sigma_u * z_affect;             // (G2)
       (u_next[a] > 0 ? pos : neg) += 1;                                                 // (G3)
     }
     s.u[0] = u_next[0];
