@@ -1,0 +1,451 @@
+#!/usr/bin/python3
+"""The dyad command line, driven through the real executable.
+
+    /usr/bin/python3 tests/scripts/test_cli.py build/dyad
+
+Bad input: one row per case. Each expects exit status 2, a message on stderr that names
+the file, the key (and the line where there is one), and no trace on disk: a
+pre-existing output is byte-for-byte unchanged and no new output or .partial file
+appears. Messages are matched on names (file, key, line), never on wording.
+Then the positive checks: --version, --help of every command, `validate` round trip,
+--set winning over the file, --overwrite, and an interrupted run keeping the old output.
+Prints one line per check and `N passed, M failed` last.
+"""
+import configparser
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+
+T = common.Runner("cli")
+SENTINEL = b"an earlier result that must survive\n"
+
+
+def snapshot(root):
+    """Every file under root with its bytes (the tree is small)."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def word(text):
+    return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(text)}(?![A-Za-z0-9_])")
+
+
+def line_re(line):
+    return re.compile(rf"(:{line}(?!\d)|line {line}(?!\d))")
+
+
+class Case:
+    """A bad-input row: files to write, the command, what stderr must name."""
+
+    def __init__(self, name, args, must=(), any_of=(), line=None, lines=None, config=None,
+                 config_name="bad.ini", names_config=None):
+        self.name = name
+        self.args = args            # list; "{cfg}", "{out}", "{tmp}" are substituted
+        self.must = list(must)      # strings or compiled regexes that must all appear
+        self.any_of = list(any_of)  # groups: at least one of each group must appear
+        self.lines = lines if lines is not None else ([line] if line else [])
+        self.config = config        # text of the config file, or None for no file
+        self.config_name = config_name
+        # Errors found in the config file must name it; those on the command line need not.
+        self.names_config = config is not None if names_config is None else names_config
+
+
+def base_config(out, **kw):
+    kw.setdefault("days", 3)
+    kw.setdefault("couples", 4)
+    return common.small_config(out, **kw)
+
+
+# Config texts with one defect each; {out} is the output path.
+GOOD = base_config("{out}")
+
+
+def with_line(text, after, new):
+    """Inserts `new` as a line after the first line that starts with `after`."""
+    lines = text.splitlines()
+    i = next(k for k, l in enumerate(lines) if l.startswith(after))
+    return "\n".join(lines[: i + 1] + [new] + lines[i + 1:]) + "\n"
+
+
+def replace_line(text, start, new):
+    lines = text.splitlines()
+    i = next(k for k, l in enumerate(lines) if l.startswith(start))
+    lines[i] = new
+    return "\n".join(lines) + "\n"
+
+
+def bad_input_cases():
+    cases = []
+
+    def cfg_case(name, text, needle, must=(), any_of=(), occurrence=1, extra_lines=()):
+        line = common.line_of(text, needle, occurrence)
+        cases.append(Case(name, ["run", "{cfg}", "-o", "{out}", "--overwrite", "--quiet"],
+                          must=must, any_of=any_of, lines=[line, *extra_lines], config=text))
+
+    cases.append(Case("missing config file", ["run", "{tmp}/no_such_config.ini", "-o", "{out}",
+                                              "--overwrite", "--quiet"],
+                      must=["no_such_config.ini"]))
+    text = GOOD.replace("[pairings]", "[pairngs]")
+    cfg_case("unknown section [pairngs] (did you mean pairings)", text, "[pairngs]",
+             must=["pairngs", word("pairings")])
+    text = replace_line(GOOD, "couples", "cuoples = 4")
+    cfg_case("unknown key cuoples (did you mean couples)", text, "cuoples",
+             must=["cuoples", word("couples")])
+    text = replace_line(GOOD, "days", "days = ten")
+    cfg_case("wrong type: days = ten", text, "days = ten", must=[word("days")])
+    text = GOOD + "\n[style.secure]\nanxiety = 1.5\n"
+    cfg_case("anxiety outside [0, 1] (1.5)", text, "anxiety = 1.5", must=["anxiety"])
+    text = GOOD + "\n[style.anxious]\navoidance = -0.2\n"
+    cfg_case("avoidance outside [0, 1] (-0.2)", text, "avoidance = -0.2", must=["avoidance"])
+    text = replace_line(GOOD, "days", "days = 0")
+    cfg_case("days = 0", text, "days = 0", must=[word("days")])
+    text = replace_line(GOOD, "couples", "couples = -5")
+    cfg_case("couples = -5", text, "couples = -5", must=[word("couples")])
+    text = replace_line(GOOD, "list", "list =")
+    cfg_case("empty pairing list", text, "list =", must=["list"])
+    text = replace_line(GOOD, "list", "list = secure-secure, secure-")
+    cfg_case("malformed pairing 'secure-'", text, "list =", must=["list"])
+    text = replace_line(GOOD, "list", "list = secure-secure, secure-anxous")
+    cfg_case("unknown style in a pairing (anxous)", text, "list =", must=["anxous"])
+    text = with_line(GOOD, "days", "days = 5")
+    first = common.line_of(text, "days =", 1)
+    # Either occurrence may be the one named.
+    cfg_case("duplicate key days", text, "days =", occurrence=2, must=[word("days")],
+             extra_lines=[first])
+    cases.append(Case("--set with an unknown key (run.dayz)",
+                      ["run", "{cfg}", "--set", "run.dayz=5", "-o", "{out}", "--overwrite", "--quiet"],
+                      must=["dayz"], any_of=[["--set", "command line", "bad.ini"]], config=GOOD,
+                      names_config=False))
+    cases.append(Case("output directory does not exist",
+                      ["run", "{cfg}", "-o", "{tmp}/no_such_dir/out.h5", "--quiet"],
+                      must=["no_such_dir", "output", "bad.ini"], config=GOOD))
+    cases.append(Case("existing output without --overwrite",
+                      ["run", "{cfg}", "-o", "{out}", "--quiet"],
+                      must=["existing.h5", "output"], config=GOOD))
+
+    # Extra rows: more plainly bad input that must not be accepted.
+    text = GOOD + "\n[model]\nwork_lod_b = 0.5\n"
+    cfg_case("extra: unknown model parameter work_lod_b (did you mean work_load_b)", text,
+             "work_lod_b", must=["work_lod_b", word("work_load_b")])
+    text = replace_line(GOOD, "days", "days = 10x")
+    cfg_case("extra: trailing garbage: days = 10x", text, "days = 10x", must=[word("days")])
+    text = replace_line(GOOD, "days", "days = 2.5")
+    cfg_case("extra: fractional days = 2.5", text, "days = 2.5", must=[word("days")])
+    text = replace_line(GOOD, "record", "record = weekly")
+    cfg_case("extra: record = weekly", text, "record = weekly", must=["record"])
+    text = replace_line(GOOD, "seed", "seed 7")
+    cfg_case("extra: a line without '=' (seed 7)", text, "seed 7", must=[])
+    text = GOOD + "\n[style.secure]\nspread = -0.1\n"
+    cfg_case("extra: spread = -0.1", text, "spread = -0.1", must=["spread"])
+    text = with_line(GOOD, "[run]", "model = attachmnt")
+    cfg_case("extra: unknown model attachmnt", text, "model = attachmnt", must=["model"])
+    cases.append(Case("extra: --set without '=' (run.days)",
+                      ["run", "{cfg}", "--set", "run.days", "-o", "{out}", "--overwrite", "--quiet"],
+                      must=["run.days"], config=GOOD, names_config=False))
+    cases.append(Case("extra: --set run.days=abc",
+                      ["run", "{cfg}", "--set", "run.days=abc", "-o", "{out}", "--overwrite", "--quiet"],
+                      must=["days"], config=GOOD, names_config=False))
+    cases.append(Case("extra: --threads -1",
+                      ["run", "{cfg}", "-o", "{out}", "--overwrite", "--quiet", "--threads", "-1"],
+                      must=["--threads"], config=GOOD, names_config=False))
+    cases.append(Case("extra: run with no config", ["run", "-o", "{out}", "--overwrite", "--quiet"],
+                      must=[]))
+    cases.append(Case("extra: unknown command", ["frobnicate"], must=["frobnicate"]))
+    return cases
+
+
+def run_case(exe, tmp, outdir, case):
+    out = outdir / "existing.h5"
+    cfg = tmp / case.config_name
+    if case.config is not None:
+        cfg.write_text(case.config.replace("{out}", str(tmp / "from_config.h5")))
+    elif cfg.exists():
+        cfg.unlink()
+    args = [a.replace("{cfg}", str(cfg)).replace("{out}", str(out)).replace("{tmp}", str(tmp))
+            for a in case.args]
+    before = snapshot(tmp)
+    proc = common.run([exe, *args], timeout=60, cwd=tmp)
+    after = snapshot(tmp)
+    problems = []
+    if proc.returncode != 2:
+        problems.append(f"exit status {proc.returncode}, expected 2")
+    err = proc.stderr
+    for m in case.must:
+        found = m.search(err) if isinstance(m, re.Pattern) else (m in err)
+        if not found:
+            problems.append(f"stderr does not name {m.pattern if isinstance(m, re.Pattern) else m!r}")
+    for group in case.any_of:
+        if not any(g in err for g in group):
+            problems.append(f"stderr names none of {group}")
+    if case.names_config and case.config_name not in err:
+        problems.append(f"stderr does not name the config file {case.config_name}")
+    if case.lines:
+        if not any(line_re(l).search(err) for l in case.lines):
+            problems.append(f"stderr does not name line {' or '.join(map(str, case.lines))}")
+    if not err.strip():
+        problems.append("nothing on stderr")
+    if "Traceback" in err or "HDF5-DIAG" in err or "terminate called" in err:
+        problems.append("a stack dump on stderr")
+    if after.get("out/existing.h5") != SENTINEL:
+        problems.append("the pre-existing output changed")
+    new = sorted(set(after) - set(before))
+    changed = sorted(k for k in before if k in after and before[k] != after[k])
+    gone = sorted(set(before) - set(after))
+    if new or changed or gone:
+        problems.append(f"files appeared {new}, changed {changed}, vanished {gone}")
+    T.check(f"bad input: {case.name} -> exit 2, names file/key/line, nothing written",
+            not problems, "; ".join(problems) + "\n" + common.describe(proc))
+
+
+def check_not_writable(exe, tmp, outdir):
+    ro = tmp / "read_only"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        if os.access(ro, os.W_OK):
+            T.skip("bad input: output directory not writable",
+                   f"running as uid {os.getuid()} (root?): {ro} stays writable after chmod 555, "
+                   "so the case cannot be provoked")
+            return
+        cfg = tmp / "bad.ini"
+        cfg.write_text(GOOD.replace("{out}", str(tmp / "from_config.h5")))
+        before = snapshot(tmp)
+        proc = common.run([exe, "run", cfg, "-o", ro / "out.h5", "--quiet"], cwd=tmp)
+        after = snapshot(tmp)
+        T.check("bad input: output directory not writable -> exit 2, names the directory and "
+                "run.output, nothing written",
+                proc.returncode == 2 and "read_only" in proc.stderr and "output" in proc.stderr
+                and before == after, common.describe(proc))
+    finally:
+        ro.chmod(0o755)
+
+
+def check_not_dyad_files(exe, tmp):
+    text_file = common.write(tmp / "notes.txt", "not an HDF5 file\n")
+    plain = tmp / "plain.h5"
+    with h5py.File(plain, "w") as f:
+        f["x"] = np.arange(5)
+        f.attrs["title"] = "made with h5py, no Dyad attributes"
+    cases = [("summarize", text_file, "a text file"),
+             ("summarize", plain, "an HDF5 file without Dyad attributes"),
+             ("inspect", text_file, "a text file"),
+             ("inspect", plain, "an HDF5 file without Dyad attributes"),
+             ("summarize", tmp / "missing.h5", "a missing file"),
+             ("inspect", tmp / "missing.h5", "a missing file")]
+    for command, path, what in cases:
+        for extra in ([["--format", "csv"]] if command == "summarize" else [[]]):
+            args = [exe, command, path, *extra]
+            before = snapshot(tmp)
+            proc = common.run(args, cwd=tmp)
+            after = snapshot(tmp)
+            problems = []
+            if proc.returncode != 2:
+                problems.append(f"exit status {proc.returncode}, expected 2")
+            if path.name not in proc.stderr:
+                problems.append(f"stderr does not name {path.name}")
+            if "HDF5-DIAG" in proc.stderr or "terminate called" in proc.stderr:
+                problems.append("an HDF5 error stack or abort on stderr")
+            if before != after:
+                problems.append("files changed")
+            T.check(f"bad input: {command} on {what} -> exit 2 naming the file, no HDF5 error stack",
+                    not problems, "; ".join(problems) + "\n" + common.describe(proc))
+    proc = common.run([exe, "run", "--from", text_file, "-o", tmp / "from_text.h5", "--quiet"], cwd=tmp)
+    T.check("bad input: extra: run --from a text file -> exit 2 naming it, nothing written",
+            proc.returncode == 2 and "notes.txt" in proc.stderr
+            and not (tmp / "from_text.h5").exists()
+            and not (tmp / "from_text.h5.partial").exists(), common.describe(proc))
+
+
+def check_overwrite(exe, tmp, outdir):
+    out = outdir / "existing.h5"
+    cfg = common.write(tmp / "good.ini", GOOD.replace("{out}", str(tmp / "from_config.h5")))
+    proc = common.run([exe, "run", cfg, "-o", out, "--quiet", "--overwrite"], cwd=tmp)
+    ok = proc.returncode == 0 and out.read_bytes() != SENTINEL \
+        and not Path(str(out) + ".partial").exists()
+    T.check("existing output with --overwrite: exit 0, replaced, no .partial left", ok,
+            common.describe(proc))
+    if ok:
+        proc = common.run([exe, "inspect", out])
+        T.check("the replaced output is a Dyad file (inspect exits 0 and prints a data hash)",
+                proc.returncode == 0 and common.data_hash(proc.stdout), common.describe(proc))
+    out.write_bytes(SENTINEL)
+
+
+def check_interrupt(exe, tmp, outdir):
+    """SIGINT mid-run: exit 130, days done kept in .partial (interrupted), old output intact."""
+    out = outdir / "existing.h5"
+    out.write_bytes(SENTINEL)
+    partial = Path(str(out) + ".partial")
+    cfg = common.write(tmp / "long.ini", base_config(tmp / "from_config.h5", days=20000, couples=50,
+                                                     record="summary"))
+    proc = subprocess.Popen([str(exe), "run", str(cfg), "-o", str(out), "--overwrite", "--quiet",
+                             "--threads", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=tmp)
+    try:
+        deadline = time.time() + 15
+        while time.time() < deadline and not partial.exists() and proc.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        if proc.poll() is not None:
+            _, err = proc.communicate()
+            T.check("interrupt: the long run is still going when SIGINT is sent", False,
+                    f"exit {proc.returncode} already; stderr {err!r}")
+            return
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    T.check("interrupt: SIGINT ends the run with exit status 130", proc.returncode == 130,
+            f"exit {proc.returncode}; stderr {err!r}")
+    T.check("interrupt: the old output is unchanged", out.read_bytes() == SENTINEL)
+    if T.check("interrupt: the days done are kept in FILE.partial", partial.is_file(),
+               f"listing {sorted(p.name for p in outdir.iterdir())}"):
+        try:
+            with h5py.File(partial, "r") as f:
+                status = f.attrs.get("status")
+                status = status.decode() if isinstance(status, bytes) else str(status)
+                done = int(np.asarray(f.attrs.get("days_completed")).ravel()[0])
+            T.check("interrupt: FILE.partial is marked interrupted with 0 < days_completed < days",
+                    status == "interrupted" and 0 < done < 20000, f"status {status!r}, days {done}")
+        except Exception as e:  # noqa: BLE001
+            T.check("interrupt: FILE.partial is readable with h5py", False, repr(e))
+        proc2 = common.run([exe, "inspect", partial])
+        T.check("interrupt: dyad inspect reads FILE.partial and says it is incomplete",
+                proc2.returncode == 0 and "interrupted" in proc2.stdout, common.describe(proc2))
+        partial.unlink()
+
+
+def parse_ini(text):
+    p = configparser.ConfigParser(interpolation=None, strict=True)
+    p.optionxform = str
+    p.read_string(text)
+    return p
+
+
+def model_parameter_names():
+    source = (common.REPO / "models" / "attachment" / "params.hpp").read_text()
+    body = source[source.index("void for_each_param"):]
+    return re.findall(r'\bf\("([A-Za-z_0-9]+)"', body)
+
+
+def check_positive(exe, tmp):
+    proc = common.run([exe, "--version"])
+    T.check("dyad --version exits 0 and prints a version",
+            proc.returncode == 0 and re.search(r"\d+\.\d+\.\d+", proc.stdout), common.describe(proc))
+    for command in ([], ["run"], ["validate"], ["summarize"], ["inspect"]):
+        proc = common.run([exe, *command, "--help"])
+        T.check(f"dyad {' '.join(command + ['--help'])} exits 0 and prints usage",
+                proc.returncode == 0 and "usage" in proc.stdout.lower(), common.describe(proc))
+    proc = common.run([exe])
+    T.check("dyad with no command exits 2 and prints usage",
+            proc.returncode == 2 and "usage" in (proc.stdout + proc.stderr).lower(), common.describe(proc))
+
+    for name in ("quick.ini", "secure_vs_mixed.ini"):
+        proc = common.run([exe, "validate", common.REPO / "configs" / name])
+        T.check(f"dyad validate configs/{name} exits 0", proc.returncode == 0, common.describe(proc))
+
+    cfg = common.write(tmp / "good.ini", GOOD.replace("{out}", str(tmp / "from_config.h5")))
+    proc = common.run([exe, "validate", cfg])
+    if not T.check("dyad validate on a small config exits 0", proc.returncode == 0, common.describe(proc)):
+        return
+    first = proc.stdout
+    try:
+        ini = parse_ini(first)
+        parsed = True
+    except configparser.Error as e:
+        parsed = False
+        T.check("validate prints an INI file", False, f"{e}\n{first[:800]}")
+    if parsed:
+        sections = ini.sections()
+        want_run = ["model", "days", "couples", "seed", "output", "record", "common_random_numbers"]
+        missing = [f"run.{k}" for k in want_run if not ini.has_option("run", k)]
+        missing += [] if ini.has_option("pairings", "list") else ["pairings.list"]
+        for style in ("secure", "anxious", "avoidant", "fearful"):
+            for k in ("anxiety", "avoidance", "spread"):
+                if not ini.has_option(f"style.{style}", k):
+                    missing.append(f"style.{style}.{k}")
+        params = model_parameter_names()
+        missing += [f"model.{k}" for k in params if not ini.has_option("model", k)]
+        T.check(f"validate prints every key (run, pairings, 4 styles, {len(params)} model "
+                "parameters)", not missing and len(params) > 50,
+                f"missing: {missing[:12]}; sections {sections}")
+        T.check("validate resolves the file's values (days 3, couples 4, the three pairings)",
+                ini.get("run", "days", fallback=None) == "3"
+                and ini.get("run", "couples", fallback=None) == "4"
+                and [p.strip() for p in ini.get("pairings", "list", fallback="").split(",")]
+                == ["secure-secure", "secure-anxious", "anxious-avoidant"],
+                first[:600])
+    resolved = common.write(tmp / "resolved.ini", first)
+    proc = common.run([exe, "validate", resolved])
+    T.check("validate round trip: validate of validate's output prints identical text",
+            proc.returncode == 0 and proc.stdout == first,
+            _diff(first, proc.stdout) + "\n" + common.describe(proc))
+    out = tmp / "resolved_run.h5"
+    proc = common.run([exe, "run", resolved, "-o", out, "--quiet"], cwd=tmp)
+    T.check("dyad run accepts validate's output", proc.returncode == 0 and out.is_file(),
+            common.describe(proc))
+
+    proc = common.run([exe, "validate", cfg, "--set", "run.days=7", "--set", "model.work_load_b=0.5",
+                       "--set", "pairings.list=secure-fearful"])
+    ok = proc.returncode == 0
+    if ok:
+        try:
+            ini = parse_ini(proc.stdout)
+            ok = (ini.get("run", "days") == "7" and float(ini.get("model", "work_load_b")) == 0.5
+                  and ini.get("pairings", "list").strip() == "secure-fearful"
+                  and ini.get("run", "couples") == "4")
+        except (configparser.Error, ValueError):
+            ok = False
+    T.check("--set wins over the file (validate shows run.days 7, model.work_load_b 0.5, "
+            "pairings.list secure-fearful; the rest from the file)", ok, common.describe(proc))
+
+    out = tmp / "set_days.h5"
+    proc = common.run([exe, "run", cfg, "--set", "run.days=2", "-o", out, "--quiet"], cwd=tmp)
+    ok = proc.returncode == 0 and out.is_file()
+    if ok:
+        with h5py.File(out, "r") as f:
+            days = int(np.asarray(f.attrs.get("days")).ravel()[0])
+            ok = days == 2 and f["day"].shape == (2,)
+    T.check("--set run.days=2 takes effect in the run (days attribute and day dimension 2)", ok,
+            common.describe(proc))
+    T.check("-o wins over run.output (nothing written at the config's output)",
+            not (tmp / "from_config.h5").exists())
+
+
+def _diff(a, b):
+    import difflib
+    return "".join(list(difflib.unified_diff(a.splitlines(True), b.splitlines(True), "first",
+                                             "second", n=0))[:20])
+
+
+def main():
+    exe = common.exe_from_argv("test_cli.py")
+    with common.temp_dir("dyad_cli_") as d:
+        tmp = Path(d)
+        outdir = tmp / "out"
+        outdir.mkdir()
+        (outdir / "existing.h5").write_bytes(SENTINEL)
+        for case in bad_input_cases():
+            T.guard(f"bad input: {case.name}", run_case, exe, tmp, outdir, case)
+            (outdir / "existing.h5").write_bytes(SENTINEL)
+        T.guard("output directory not writable", check_not_writable, exe, tmp, outdir)
+        T.guard("existing output with --overwrite", check_overwrite, exe, tmp, outdir)
+        T.guard("files that are not Dyad outputs", check_not_dyad_files, exe, tmp)
+        T.guard("positive checks", check_positive, exe, tmp)
+        T.guard("interrupt", check_interrupt, exe, tmp, outdir)
+    T.finish()
+
+
+if __name__ == "__main__":
+    main()
