@@ -1,16 +1,51 @@
 #include "models/registry.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 #include "models/attachment/model.hpp"
 
 namespace dyad {
+namespace {
 
-RunResult run_model(const RunSpec& spec, const attachment::Params& attachment, Sink& sink,
+template <class M>
+constexpr ModelInfo entry(std::string_view summary) {
+  using P = typename M::Params;
+  return {M::name, summary,
+          [] { return to_model_params(P{}); },
+          [](const ModelParams& values) { return check_params(from_model_params<P>(values)); },
+          [](const RunSpec& spec, const ModelParams& values, Sink& sink, const ExecOptions& exec,
+             const RunControl& control) {
+            return run<M>(spec, from_model_params<P>(values), sink, exec, control);
+          }};
+}
+
+// One line per model.
+const ModelInfo registry[] = {
+    entry<attachment::Model>("attachment styles, bids for connection and autonomy (docs/model.md)"),
+};
+
+}  // namespace
+
+std::span<const ModelInfo> models() { return registry; }
+
+const ModelInfo* find_model(std::string_view name) {
+  for (const auto& m : registry)
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
+RunResult run_model(const RunSpec& spec, const ModelParams& params, Sink& sink,
                     const ExecOptions& exec, const RunControl& control) {
-  if (spec.model == "attachment") return run<attachment::Model>(spec, attachment, sink, exec, control);
-  // The config reader accepts only names in model_names: reaching here is a bug.
-  throw std::logic_error("run_model: unknown model " + spec.model);
+  const ModelInfo* model = find_model(spec.model);
+  if (!model) throw std::logic_error("run_model: unknown model " + spec.model);
+  return model->run(spec, params, sink, exec, control);
+}
+
+double param_value(const ModelParams& params, std::string_view name, double fallback) {
+  for (const auto& p : params)
+    if (p.name == name) return p.value;
+  return fallback;
 }
 
 }  // namespace dyad

@@ -2,6 +2,9 @@
 // config key of each is model.NAME. Defaults are the calibrated values recorded in
 // docs/model.md (first calibration: ../shared/MODEL.md).
 #pragma once
+#include <cmath>
+#include <string>
+#include <string_view>
 
 namespace dyad::attachment {
 
@@ -133,6 +136,43 @@ void for_each_param(P& p, F&& f) {
   f("calm_rate", p.calm_rate, "distress relief per break tick of the flexible (G8)");
   f("sat_rate", p.sat_rate, "satisfaction averaging rate per tick (Q1)");
   f("sat0", p.sat0, "initial satisfaction (Q1)");
+}
+
+// Empty if every value is usable, else "NAME: problem" for the first that is not.
+// Checked once at load time: the kernel assumes these hold and never tests them.
+inline std::string check_params(const Params& p) {
+  // Probabilities, shares and per-tick fractions: outside [0, 1] the equations stop
+  // meaning what docs/model.md says (a share of ticks above 1, a decay that flips sign).
+  constexpr std::string_view unit_interval[] = {
+      "work_load_a", "work_load_b", "p_ill", "p_recover", "p_crisis", "crisis_extra", "wait",
+      "ill_avail", "rD", "rT", "p_disagree", "stonewall", "p_disengage", "cool_exit", "cool",
+      "calm_rate", "psi", "r0", "sat_rate", "sat0", "lam", "mu", "soothe", "cope_exit"};
+  // Affect terms of the Gottman-Murray equations may be negative (G1, G2).
+  constexpr std::string_view any_sign[] = {"a0", "r_u"};
+  std::string problem;
+  for_each_param(p, [&](const char* name, const auto& value, const char*) {
+    if (!problem.empty()) return;
+    const double v = static_cast<double>(value);
+    const std::string_view n = name;
+    auto in = [&](const auto& list) {
+      for (auto item : list)
+        if (item == n) return true;
+      return false;
+    };
+    if (!std::isfinite(v)) problem = "must be a finite number";
+    else if (in(unit_interval) && (v < 0 || v > 1)) problem = "must lie in [0, 1]";
+    else if (!in(any_sign) && v < 0) problem = "must not be negative";
+    if (!problem.empty()) problem = std::string(n) + ": " + problem;
+  });
+  if (!problem.empty()) return problem;
+  if (p.ticks_per_day < 1 || p.ticks_per_day > 1440) return "ticks_per_day: must lie in [1, 1440]";
+  if (p.brk < 1 || p.brk > 255) return "brk: must lie in [1, 255] (ticks)";
+  // (E2) inverts a Geometric(crisis_extra): zero would make every crisis endless.
+  if (p.crisis_extra <= 0) return "crisis_extra: must be above 0";
+  if (p.D_flood <= 0) return "D_flood: must be above 0 (G6 divides by it)";
+  if (p.sstar0 <= 0) return "sstar0: must be above 0 (R1 divides by s*)";
+  if (p.th0 <= 0) return "th0: must be above 0";
+  return {};
 }
 
 }  // namespace dyad::attachment

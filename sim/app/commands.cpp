@@ -43,19 +43,20 @@ std::string utc_now() {
 }
 
 // The output must be creatable and must not silently replace earlier results.
-void check_output(const std::string& output, bool overwrite, const std::string& origin) {
+void check_output(const Config& config, bool overwrite) {
+  const std::string& output = config.spec.output;
+  const Origin at = config.origin_of("run.output");
+  auto fail = [&](const std::string& problem) {
+    throw InputError(at.line ? at.file : config.config_file, at.line, "run.output", problem);
+  };
   const fs::path path(output);
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
   std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw InputError(origin, 0, "run.output", fmt::format("directory '{}' does not exist", dir.string()));
-  if (::access(dir.c_str(), W_OK) != 0)
-    throw InputError(origin, 0, "run.output", fmt::format("directory '{}' is not writable", dir.string()));
-  if (fs::is_directory(path, ec))
-    throw InputError(origin, 0, "run.output", fmt::format("'{}' is a directory", output));
+  if (!fs::is_directory(dir, ec)) fail(fmt::format("directory '{}' does not exist", dir.string()));
+  if (::access(dir.c_str(), W_OK) != 0) fail(fmt::format("directory '{}' is not writable", dir.string()));
+  if (fs::is_directory(path, ec)) fail(fmt::format("'{}' is a directory", output));
   if (fs::exists(path, ec) && !overwrite)
-    throw InputError(origin, 0, "run.output",
-                     fmt::format("'{}' exists; pass --overwrite to replace it", output));
+    fail(fmt::format("'{}' exists; pass --overwrite to replace it", output));
 }
 
 Config load(const RunArgs& args) {
@@ -107,7 +108,7 @@ int validate(const RunArgs& args) {
 int run(const RunArgs& args) {
   const Config config = load(args);
   const RunSpec& spec = config.spec;
-  check_output(spec.output, args.overwrite, args.from.empty() ? args.config : args.from);
+  check_output(config, args.overwrite);
 
   Provenance provenance;
   provenance.dyad_version = dyad::version;
@@ -129,7 +130,7 @@ int run(const RunArgs& args) {
   std::signal(SIGTERM, on_stop_signal);
 
   const auto start = std::chrono::steady_clock::now();
-  const RunResult result = run_model(spec, config.attachment, writer, exec, control);
+  const RunResult result = run_model(spec, config.model_params, writer, exec, control);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   if (result.status == RunStatus::interrupted) {
@@ -139,7 +140,7 @@ int run(const RunArgs& args) {
   }
   if (!args.quiet) {
     const double couple_ticks = static_cast<double>(spec.total_couples()) * spec.days *
-                                config.attachment.ticks_per_day;
+                                param_value(config.model_params, "ticks_per_day", 1);
     fmt::print(stderr, "dyad: wrote {} ({} couples x {} days in {:.1f} s, {:.3g} couple-ticks/s, {} threads)\n",
                spec.output, spec.total_couples(), spec.days, seconds, couple_ticks / seconds, exec.threads);
   }

@@ -1,1 +1,391 @@
-// placeholder: being written
+#include "sim/config/config.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <vector>
+
+namespace dyad {
+namespace {
+
+namespace po = boost::program_options;
+
+// One `key = value` line of a file, or one --set.
+struct Entry {
+  std::string section, key, value;
+  Origin where;
+  std::string full() const { return section + "." + key; }
+};
+
+std::string trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(" \t\r");
+  return std::string(s.substr(first, last - first + 1));
+}
+
+[[noreturn]] void fail(const Origin& at, const std::string& key, const std::string& problem) {
+  throw InputError(at.file, at.line, key, problem);
+}
+
+// Optimal string alignment distance: Levenshtein plus adjacent transpositions, the
+// commonest typo ("cuoples").
+int edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<int>> d(a.size() + 1, std::vector<int>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = static_cast<int>(i);
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = static_cast<int>(j);
+  for (std::size_t i = 1; i <= a.size(); ++i)
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+// " (did you mean 'x'?)" for the closest candidate within a third of the length, else
+// the list of what is allowed when it is short.
+std::string suggestion(std::string_view word, const std::vector<std::string>& candidates) {
+  const std::string* best = nullptr;
+  int best_distance = std::numeric_limits<int>::max();
+  for (const auto& c : candidates) {
+    const int distance = edit_distance(word, c);
+    if (distance < best_distance) best_distance = distance, best = &c;
+  }
+  const int allowed = std::max<int>(2, static_cast<int>(word.size()) / 3);
+  if (best && best_distance <= allowed) return fmt::format(" (did you mean '{}'?)", *best);
+  if (!candidates.empty() && candidates.size() <= 12) {
+    std::string list;
+    for (const auto& c : candidates) list += (list.empty() ? "" : ", ") + c;
+    return " (expected one of: " + list + ")";
+  }
+  return {};
+}
+
+// ---- the keys ----------------------------------------------------------------------
+
+// The fixed keys, registered once with their types, defaults and help; `dyad
+// validate` prints the help as comments. [style.NAME] and [model] keys are added per
+// config because styles can be user-defined and the parameters depend on run.model.
+const po::options_description& fixed_keys() {
+  static const po::options_description keys = [] {
+    const RunSpec d;
+    po::options_description o;
+    o.add_options()
+        ("run.model", po::value<std::string>()->default_value(d.model), "model to run (run.model)")
+        ("run.days", po::value<int>()->default_value(d.days), "simulated days, >= 1")
+        ("run.couples", po::value<int>()->default_value(d.couples), "couples per pairing, >= 1")
+        ("run.seed", po::value<std::uint64_t>()->default_value(d.seed),
+         "base seed of every random stream (0 .. 2^64-1)")
+        ("run.output", po::value<std::string>()->default_value(d.output),
+         "output file (HDF5), relative to the working directory")
+        ("run.record", po::value<std::string>()->default_value("summary"),
+         "summary: per-couple run summaries and per-pairing daily means; daily: also every "
+         "couple's daily metrics")
+        ("run.common_random_numbers", po::value<bool>()->default_value(d.common_random_numbers),
+         "replicate k of every pairing meets the same outside events and trait deviates")
+        ("run.max_couples", po::value<std::int64_t>()->default_value(d.max_couples),
+         "refuse runs with more couples than this (a guard against typos)")
+        ("pairings.list", po::value<std::string>()->default_value("secure-secure"),
+         "comma-separated STYLE-STYLE pairs (partner a first), or all");
+    return o;
+  }();
+  return keys;
+}
+
+constexpr const char* style_keys[] = {"anxiety", "avoidance", "spread"};
+
+// Converts `e.value` with the type registered for it, so that "2.5" is no int and
+// "10x" no number; the Boost error becomes one that names file, line and key.
+template <class T>
+T typed(const Entry& e, const char* type_name) {
+  po::options_description one;
+  one.add_options()("v", po::value<T>());
+  po::parsed_options parsed(&one);
+  parsed.options.emplace_back("v", std::vector<std::string>{e.value});
+  po::variables_map vm;
+  try {
+    if constexpr (std::is_unsigned_v<T>)  // lexical_cast wraps "-1" around
+      if (!e.value.empty() && e.value[0] == '-') throw po::invalid_option_value(e.value);
+    po::store(parsed, vm);
+    const T v = vm["v"].as<T>();
+    if constexpr (std::is_floating_point_v<T>)
+      if (!std::isfinite(v)) throw po::invalid_option_value(e.value);
+    return v;
+  } catch (const po::error&) {
+    fail(e.where, e.full(), fmt::format("expected {}, got '{}'", type_name, e.value));
+  }
+}
+
+bool valid_style_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_';
+  });
+}
+
+std::vector<std::string> known_sections(const std::vector<StyleDef>& styles) {
+  std::vector<std::string> s = {"run", "pairings", "model"};
+  for (const auto& style : styles) s.push_back("style." + style.name);
+  return s;
+}
+
+// ---- reading -----------------------------------------------------------------------
+
+std::vector<Entry> scan(std::string_view text, const std::string& file) {
+  std::vector<Entry> entries;
+  std::string section;
+  int line_no = 0;
+  std::istringstream in{std::string(text)};
+  for (std::string raw; std::getline(in, raw);) {
+    ++line_no;
+    const Origin at{file, line_no};
+    const std::string line = trim(raw);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line[0] == '[') {
+      if (line.back() != ']') fail(at, "", fmt::format("malformed section header '{}'", line));
+      section = trim(std::string_view(line).substr(1, line.size() - 2));
+      const bool known = section == "run" || section == "pairings" || section == "model" ||
+                         (section.rfind("style.", 0) == 0);
+      if (!known)
+        fail(at, section, "unknown section" +
+                              suggestion(section, known_sections(default_styles())));
+      if (section.rfind("style.", 0) == 0 && !valid_style_name(section.substr(6)))
+        fail(at, section, "a style name is letters, digits and '_' (it is joined by '-' in pairings)");
+      continue;
+    }
+    const auto eq = line.find('=');
+    if (eq == std::string::npos)
+      fail(at, "", fmt::format("expected KEY = VALUE, got '{}'", line));
+    Entry e{section, trim(std::string_view(line).substr(0, eq)),
+            trim(std::string_view(line).substr(eq + 1)), at};
+    if (e.key.empty()) fail(at, "", "a line starts with '=': the key is missing");
+    if (section.empty()) fail(at, e.key, "key outside any section (add [run], [model], ...)");
+    for (const auto& earlier : entries)
+      if (earlier.full() == e.full())
+        fail(at, e.full(), fmt::format("duplicate key (first set at line {})", earlier.where.line));
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
+Entry parse_override(const std::string& text) {
+  const Origin at{"command line", 0};
+  const auto eq = text.find('=');
+  const std::string name = trim(std::string_view(text).substr(0, eq));
+  const auto dot = name.rfind('.');
+  if (eq == std::string::npos || dot == std::string::npos || dot == 0 || dot + 1 == name.size())
+    fail(at, "--set " + text, "expected --set SECTION.KEY=VALUE");
+  Entry e{name.substr(0, dot), name.substr(dot + 1), trim(std::string_view(text).substr(eq + 1)), at};
+  const bool known = e.section == "run" || e.section == "pairings" || e.section == "model" ||
+                     (e.section.rfind("style.", 0) == 0 && valid_style_name(e.section.substr(6)));
+  if (!known)
+    fail(at, "--set " + name, "unknown section '" + e.section + "'" +
+                                  suggestion(e.section, known_sections(default_styles())));
+  return e;
+}
+
+std::string format_value(double v, bool integer) {
+  return integer ? fmt::format("{}", static_cast<long long>(v)) : fmt::format("{}", v);
+}
+
+std::string resolved_text(const Config& c) {
+  const RunSpec& s = c.spec;
+  std::string t = "# Dyad config, resolved: every key with its value (dyad validate).\n";
+  t += "[run]\n";
+  t += fmt::format("model = {}\ndays = {}\ncouples = {}\nseed = {}\noutput = {}\nrecord = {}\n",
+                   s.model, s.days, s.couples, s.seed, s.output,
+                   s.record == Record::daily ? "daily" : "summary");
+  t += fmt::format("common_random_numbers = {}\nmax_couples = {}\n",
+                   s.common_random_numbers ? "true" : "false", s.max_couples);
+  t += "\n[pairings]\nlist = ";
+  for (std::size_t p = 0; p < s.pairings.size(); ++p)
+    t += (p ? ", " : "") + s.pairing_name(static_cast<int>(p));
+  t += "\n";
+  for (const auto& style : s.styles)
+    t += fmt::format("\n[style.{}]\nanxiety = {}\navoidance = {}\nspread = {}\n", style.name,
+                     style.anxiety, style.avoidance, style.spread);
+  t += "\n[model]\n";
+  for (const auto& p : c.model_params)
+    t += fmt::format("# {}\n{} = {}\n", p.doc, p.name, format_value(p.value, p.integer));
+  return t;
+}
+
+Config resolve(std::vector<Entry> entries, const std::string& origin) {
+  Config c;
+  c.config_file = origin;
+  RunSpec& spec = c.spec;
+  spec.styles = default_styles();
+
+  // Later entries (overrides) win; the file itself has no duplicates (scan).
+  std::map<std::string, Entry> last;
+  for (auto& e : entries) last[e.full()] = e;
+  for (const auto& [key, e] : last) c.origins[key] = e.where;
+  auto find = [&](const std::string& key) -> const Entry* {
+    const auto it = last.find(key);
+    return it == last.end() ? nullptr : &it->second;
+  };
+
+  // run.* and pairings.*: registered keys only.
+  for (const auto& [key, e] : last) {
+    if (e.section != "run" && e.section != "pairings") continue;
+    if (!fixed_keys().find_nothrow(key, false)) {
+      std::vector<std::string> names;
+      for (const auto& o : fixed_keys().options())
+        if (o->long_name().rfind(e.section + ".", 0) == 0)
+          names.push_back(o->long_name().substr(e.section.size() + 1));
+      fail(e.where, key, "unknown key" + suggestion(e.key, names));
+    }
+  }
+  if (auto* e = find("run.model")) spec.model = e->value;
+  const ModelInfo* model = find_model(spec.model);
+  if (!model) {
+    std::vector<std::string> names;
+    for (const auto& m : models()) names.emplace_back(m.name);
+    fail(c.origin_of("run.model"), "run.model", fmt::format("unknown model '{}'", spec.model) + suggestion(spec.model, names));
+  }
+  if (auto* e = find("run.days")) spec.days = typed<int>(*e, "a whole number of days");
+  if (auto* e = find("run.couples")) spec.couples = typed<int>(*e, "a whole number of couples");
+  if (auto* e = find("run.seed")) spec.seed = typed<std::uint64_t>(*e, "an integer in 0 .. 2^64-1");
+  if (auto* e = find("run.output")) spec.output = e->value;
+  if (auto* e = find("run.record")) {
+    if (e->value == "daily") spec.record = Record::daily;
+    else if (e->value == "summary") spec.record = Record::summary;
+    else fail(e->where, e->full(), fmt::format("expected summary or daily, got '{}'", e->value));
+  }
+  if (auto* e = find("run.common_random_numbers"))
+    spec.common_random_numbers = typed<bool>(*e, "true or false");
+  if (auto* e = find("run.max_couples")) spec.max_couples = typed<std::int64_t>(*e, "an integer");
+  if (spec.days < 1) fail(c.origin_of("run.days"), "run.days", "must be at least 1");
+  if (spec.couples < 1) fail(c.origin_of("run.couples"), "run.couples", "must be at least 1");
+  if (spec.output.empty()) fail(c.origin_of("run.output"), "run.output", "must not be empty");
+
+  // Styles: the four defaults, changed or joined by [style.NAME] sections.
+  std::map<std::string, Origin> new_styles;  // name -> where it was first set
+  for (const auto& [key, e] : last) {
+    if (e.section.rfind("style.", 0) != 0) continue;
+    const std::string name = e.section.substr(6);
+    auto it = std::find_if(spec.styles.begin(), spec.styles.end(),
+                           [&](const StyleDef& s) { return s.name == name; });
+    if (it == spec.styles.end()) {
+      spec.styles.push_back({name, NAN, NAN, 0.08});
+      it = spec.styles.end() - 1;
+      new_styles.emplace(name, e.where);
+    }
+    double* field = e.key == "anxiety" ? &it->anxiety : e.key == "avoidance" ? &it->avoidance
+                  : e.key == "spread" ? &it->spread : nullptr;
+    if (!field)
+      fail(e.where, key, "unknown key" + suggestion(e.key, {std::begin(style_keys), std::end(style_keys)}));
+    *field = typed<double>(e, "a number");
+    if (*field < 0 || *field > 1)
+      fail(e.where, key, fmt::format("must lie in [0, 1] ({}), got {}",
+                                     e.key == "spread" ? "sd of the traits" : "an ECR dimension", *field));
+  }
+  for (const auto& [name, where] : new_styles) {
+    const auto& s = *std::find_if(spec.styles.begin(), spec.styles.end(),
+                                  [&](const StyleDef& d) { return d.name == name; });
+    if (std::isnan(s.anxiety) || std::isnan(s.avoidance))
+      fail(where, "style." + name,
+           "a new style needs both anxiety and avoidance (spread defaults to 0.08)");
+  }
+
+  // Pairings.
+  {
+    const Entry* e = find("pairings.list");
+    const std::string list = e ? e->value : "secure-secure";
+    const Origin at = c.origin_of("pairings.list");
+    std::vector<std::string> style_names;
+    for (const auto& s : spec.styles) style_names.push_back(s.name);
+    auto style_index = [&](const std::string& name) {
+      const auto it = std::find(style_names.begin(), style_names.end(), name);
+      if (it == style_names.end())
+        fail(at, "pairings.list", fmt::format("unknown style '{}'", name) + suggestion(name, style_names));
+      return static_cast<int>(it - style_names.begin());
+    };
+    if (trim(list) == "all") {
+      for (int a = 0; a < static_cast<int>(spec.styles.size()); ++a)
+        for (int b = a; b < static_cast<int>(spec.styles.size()); ++b) spec.pairings.push_back({a, b});
+    } else {
+      std::istringstream items(list);
+      std::set<std::pair<int, int>> seen;
+      for (std::string item; std::getline(items, item, ',');) {
+        item = trim(item);
+        const auto dash = item.find('-');
+        if (item.empty() || dash == std::string::npos || dash == 0 || dash + 1 == item.size() ||
+            item.find('-', dash + 1) != std::string::npos)
+          fail(at, "pairings.list",
+               fmt::format("'{}' is not a pairing: write STYLE-STYLE, e.g. secure-anxious", item));
+        const PairingDef p{style_index(item.substr(0, dash)), style_index(item.substr(dash + 1))};
+        if (!seen.insert({p.style_a, p.style_b}).second)
+          fail(at, "pairings.list", fmt::format("pairing '{}' is listed twice", item));
+        spec.pairings.push_back(p);
+      }
+      if (spec.pairings.empty()) fail(at, "pairings.list", "the list of pairings is empty");
+    }
+  }
+  if (spec.total_couples() > spec.max_couples) {
+    fail(c.origin_of("run.couples"), "run.couples",
+         fmt::format("{} couples per pairing x {} pairings = {} couples exceeds run.max_couples = {} "
+                     "(raise it if you mean it)",
+                     spec.couples, spec.pairings.size(), spec.total_couples(), spec.max_couples));
+  }
+
+  // Model parameters, typed as the model declares them.
+  c.model_params = model->defaults();
+  for (const auto& [key, e] : last) {
+    if (e.section != "model") continue;
+    auto it = std::find_if(c.model_params.begin(), c.model_params.end(),
+                           [&](const ModelParam& p) { return p.name == e.key; });
+    if (it == c.model_params.end()) {
+      std::vector<std::string> names;
+      for (const auto& p : c.model_params) names.push_back(p.name);
+      fail(e.where, key, fmt::format("unknown parameter of model {}", spec.model) + suggestion(e.key, names));
+    }
+    it->value = it->integer ? static_cast<double>(typed<int>(e, "a whole number"))
+                            : typed<double>(e, "a number");
+  }
+  if (const std::string problem = model->check(c.model_params); !problem.empty()) {
+    const std::string name = problem.substr(0, problem.find(':'));
+    fail(c.origin_of("model." + name), "model." + name, problem.substr(problem.find(':') + 2));
+  }
+  // Time counters of the random streams are 32-bit (sim/core/rng.hpp).
+  const double ticks = param_value(c.model_params, "ticks_per_day", 1);
+  if (static_cast<double>(spec.days) * ticks > 4294967295.0)
+    fail(c.origin_of("run.days"), "run.days", "days x ticks_per_day must stay below 2^32");
+
+  c.resolved_text = resolved_text(c);
+  return c;
+}
+
+}  // namespace
+
+Origin Config::origin_of(const std::string& key) const {
+  const auto it = origins.find(key);
+  return it == origins.end() ? Origin{config_file, 0} : it->second;
+}
+
+Config load_config_text(std::string_view text, const std::string& origin,
+                        std::span<const std::string> overrides) {
+  std::vector<Entry> entries = scan(text, origin);
+  for (const auto& o : overrides) entries.push_back(parse_override(o));
+  return resolve(std::move(entries), origin);
+}
+
+Config load_config(const std::string& path, std::span<const std::string> overrides) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, 0, "", "cannot open the config file (missing or unreadable)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_config_text(text.str(), path, overrides);
+}
+
+}  // namespace dyad

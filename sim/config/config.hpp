@@ -1,24 +1,36 @@
 // Config files and --set overrides -> a validated RunSpec and model parameters.
-// INI syntax, keys registered once with Boost.Program_options (types, defaults, help);
-// our own line scanner keeps file/line for every entry because Boost's INI parser
-// does not, and the error standard needs them.
+// INI syntax. Every key is registered once, with its type, default and help, in a
+// Boost.Program_options description; our own line scanner keeps file and line for
+// every entry because Boost's INI parser does not, and every error must name them.
 #pragma once
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
 
-#include "models/attachment/params.hpp"
+#include "models/registry.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/run_spec.hpp"
 
 namespace dyad {
 
+// Where a key got its value: a config file and line, or the command line (line 0).
+struct Origin {
+  std::string file;
+  int line = 0;
+};
+
 struct Config {
   RunSpec spec;
-  attachment::Params attachment;
+  ModelParams model_params;  // every parameter of spec.model, defaults filled in
   // Every key with its resolved value (defaults included), as a config file that
   // `dyad run` accepts and that reproduces this run exactly.
   std::string resolved_text;
+  std::map<std::string, Origin> origins;  // "section.key" -> where it was set
+
+  // Where `key` was set, or the config as a whole (line 0) if it kept its default.
+  Origin origin_of(const std::string& key) const;
+  std::string config_file;  // the file (or stored-config name) this came from
 };
 
 // Reads `path`, then applies `overrides` ("section.key=value", each winning over the

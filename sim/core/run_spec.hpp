@@ -36,6 +36,9 @@ struct RunSpec {
   // illness, crises) and the same standard-normal trait deviates, so pairings are
   // compared on paired draws (variance reduction); false keys them by couple id.
   bool common_random_numbers = true;
+  // A run with more couples than this is refused at load time: a guard against a
+  // typo that would fill the disk, raised explicitly when meant.
+  std::int64_t max_couples = 100'000'000;
   std::vector<StyleDef> styles;       // default: secure, anxious, avoidant, fearful
   std::vector<PairingDef> pairings;   // default: secure-secure
 
