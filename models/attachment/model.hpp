@@ -13,6 +13,7 @@
 
 #include "models/attachment/params.hpp"
 #include "models/attachment/streams.hpp"
+#include "models/common/traits.hpp"
 #include "sim/core/model_api.hpp"
 #include "sim/core/output.hpp"
 #include "sim/core/rng.hpp"
@@ -194,14 +195,12 @@ inline void Model::init(Block& b, const BlockSetup& setup) const {
   for (int i = 0; i < b.n; ++i) {
     b.own[i] = setup.own[i];
     b.shared[i] = setup.shared[i];
-    const auto z = rng::draw(setup.seed, 0, stream::traits, setup.shared[i]);
-    float zz[4];
-    rng::normal_pair(z[0], z[1], zz[0], zz[1]);
-    rng::normal_pair(z[2], z[3], zz[2], zz[3]);
-    const StyleDef* style[2] = {&spec_->styles[setup.style_a[i]], &spec_->styles[setup.style_b[i]]};
+    const common::PairTraits traits =
+        common::draw_traits(setup.seed, stream::traits, setup.shared[i],
+                            spec_->styles[setup.style_a[i]], spec_->styles[setup.style_b[i]]);
     for (int a = 0; a < 2; ++a) {
-      const float x = clip01(static_cast<float>(style[a]->anxiety + style[a]->spread * zz[2 * a]));
-      const float v = clip01(static_cast<float>(style[a]->avoidance + style[a]->spread * zz[2 * a + 1]));
+      const float x = traits.anxiety[a];
+      const float v = traits.avoidance[a];
       b.x[a][i] = x;
       b.v[a][i] = v;
       derive_agent(k_, x, v, b.F[a][i], b.cstar[a][i], b.sstar[a][i], b.th[a][i]);
@@ -425,15 +424,21 @@ inline void Model::tick(CoupleDay& s, DayTally& tally, const rng::Seed& seed, rn
       s.mode = Mode::pause;
       s.brk = static_cast<std::uint8_t>(k.brk);
     } else {
+      // (G6) Both partners try, and accept, on the distress at the start of the step
+      // (simultaneous update): a repair that lands first must not make the other
+      // partner's attempt likelier, or partner a would be favoured over b.
+      bool repaired[2];
       for (int a = 0; a < 2; ++a) {                                                     // (G6)
         const int p = 1 - a;
         const float attempt = k.r0 * s.F[a] * (1 - std::min(1.0f, s.D[a] / k.D_flood));
         const float accept = (1 - s.N[p] * (1 - s.F[p])) * (1 - s.D[p]);
-        if (rng::u01(more[a][2]) < attempt && rng::u01(more[p][3]) < accept) {
-          T *= 1 - k.psi;
-          s.D[p] *= 1 - k.psi;
-        }
+        repaired[a] = rng::u01(more[a][2]) < attempt && rng::u01(more[p][3]) < accept;
       }
+      for (int a = 0; a < 2; ++a)
+        if (repaired[a]) {
+          T *= 1 - k.psi;
+          s.D[1 - a] *= 1 - k.psi;
+        }
       if (T < k.thEnd) {                                                                // (G7)
         s.mode = Mode::calm;
       } else {

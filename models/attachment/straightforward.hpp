@@ -223,16 +223,19 @@ class Couple {
         mode_ = Mode::pause;
         brk_ = k_.brk;
       } else {
+        bool repaired[2];
         for (int i = 0; i < 2; ++i) {
-          Agent& a = agent_[i];
-          Agent& p = agent_[1 - i];
+          const Agent& a = agent_[i];
+          const Agent& p = agent_[1 - i];
           const double attempt = k_.r0 * a.F * (1 - std::min(1.0, a.D / k_.D_flood));
           const double accept = (1 - p.N * (1 - p.F)) * (1 - p.D);
-          if (uniform() < attempt && uniform() < accept) {
-            T *= 1 - k_.psi;
-            p.D *= 1 - k_.psi;
-          }
+          repaired[i] = uniform() < attempt && uniform() < accept;
         }
+        for (int i = 0; i < 2; ++i)
+          if (repaired[i]) {
+            T *= 1 - k_.psi;
+            agent_[1 - i].D *= 1 - k_.psi;
+          }
         if (T < k_.thEnd) {
           mode_ = Mode::calm;
         } else {
