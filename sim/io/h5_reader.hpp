@@ -14,7 +14,7 @@ struct VariableInfo {
   std::string name;
   std::vector<std::string> dims;
   std::vector<std::uint64_t> shape;
-  std::string type;          // "float32", "float64", "int32", "int8", "string"
+  std::string type;          // "float32", "float64", "int64", "int32", "int8", "string"
   std::uint64_t storage_bytes = 0;
 };
 

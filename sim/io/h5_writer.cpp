@@ -162,7 +162,7 @@ struct H5Writer::Impl {
   template <class T>
   T ok(T status, const char* what) const {
     if (status < 0)
-      throw std::runtime_error(fmt::format("{}: HDF5 error while {}: {}", partial, what, hdf5_message()));
+      throw std::runtime_error(fmt::format("{}: HDF5 error ({}): {}", partial, what, hdf5_message()));
     return status;
   }
   Handle handle(hid_t id, Handle::Closer close, const char* what) const {
@@ -209,10 +209,10 @@ struct H5Writer::Impl {
 
   // --- datasets ---
 
-  // chunk empty: contiguous. fill: NaN fill value of a float type (and the matching
-  // _FillValue attribute, which netCDF readers expect beside the HDF5 property), or
-  // nullptr for HDF5's default (0 for integers; no _FillValue, so xarray keeps
-  // integer variables integer). cache_bytes 0: HDF5's default chunk cache.
+  // chunk empty: contiguous. nan_fill: NaN as the HDF5 fill value of a float variable
+  // plus the matching _FillValue attribute that netCDF readers look for; otherwise
+  // HDF5's default (0) and no _FillValue, so that xarray keeps integers integer.
+  // cache_bytes 0: HDF5's default chunk cache (1 MiB).
   Handle dataset(const char* name, hid_t type, std::initializer_list<hsize_t> dims,
                  std::initializer_list<hsize_t> chunk, bool nan_fill, std::size_t cache_bytes = 0) const {
     const Handle dcpl = handle(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "making a property list");
@@ -226,8 +226,8 @@ struct H5Writer::Impl {
     const hid_t nan_type = is_double ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT;
     if (nan_fill) ok(H5Pset_fill_value(dcpl.get(), nan_type, nan), name);
     const Handle dapl = handle(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose, "making a property list");
-    // w0 = 1: a chunk written whole is evicted first, so the cache never holds a
-    // finished chunk in place of the one being filled.
+    // w0 = 1: fully written chunks are the first evicted; with room for one chunk the
+    // cache holds only the chunk being filled.
     if (cache_bytes > 0) ok(H5Pset_chunk_cache(dapl.get(), H5D_CHUNK_CACHE_NSLOTS_DEFAULT, cache_bytes, 1.0), name);
     const Handle space = handle(H5Screate_simple(static_cast<int>(dims.size()), dims.begin(), nullptr),
                                 H5Sclose, "making a dataspace");
@@ -475,14 +475,20 @@ void H5Writer::begin(const RunLayout& layout, const float* traits) {
 
   // Per pairing and day: filled one row per day by write_day().
   const hsize_t stat_chunk_days = std::min(days, std::max<hsize_t>(1, pairing_chunk_values / pairings));
+  // Days arrive in order, so a chunk is finished once the next one starts: a cache of
+  // one chunk writes each exactly once and keeps memory flat. HDF5's default (1 MiB
+  // per dataset) would hold up to 16 finished chunks of each of ~50 variables.
+  const std::size_t stat_cache = stat_chunk_days * pairings * sizeof(double);
   for (const MetricDef& m : layout.daily) {
     const std::string mean_name = std::string(m.name) + "_mean", sd_name = std::string(m.name) + "_sd";
-    Handle mean = w.dataset(mean_name.c_str(), H5T_IEEE_F64LE, {days, pairings}, {stat_chunk_days, pairings}, true);
+    Handle mean = w.dataset(mean_name.c_str(), H5T_IEEE_F64LE, {days, pairings}, {stat_chunk_days, pairings}, true,
+                         stat_cache);
     w.describe(mean.get(), fmt::format("{}: mean over the couples of the pairing{}", m.long_name,
                                        m.kind == MetricKind::rate ? " that have a value" : ""),
                m.units);
     w.attach(mean.get(), {day.get(), pairing.get()});
-    Handle sd = w.dataset(sd_name.c_str(), H5T_IEEE_F64LE, {days, pairings}, {stat_chunk_days, pairings}, true);
+    Handle sd = w.dataset(sd_name.c_str(), H5T_IEEE_F64LE, {days, pairings}, {stat_chunk_days, pairings}, true,
+                         stat_cache);
     w.describe(sd.get(), fmt::format("{}: standard deviation (ddof 1) over the couples of the pairing{}",
                                      m.long_name, m.kind == MetricKind::rate ? " that have a value" : ""),
                m.units);
@@ -492,7 +498,8 @@ void H5Writer::begin(const RunLayout& layout, const float* traits) {
     Handle count;
     if (m.kind == MetricKind::rate) {
       const std::string n_name = std::string(m.name) + "_n";
-      count = w.dataset(n_name.c_str(), H5T_STD_I32LE, {days, pairings}, {stat_chunk_days, pairings}, false);
+      count = w.dataset(n_name.c_str(), H5T_STD_I32LE, {days, pairings}, {stat_chunk_days, pairings}, false,
+                        stat_cache);
       w.describe(count.get(), fmt::format("couples of the pairing with a {} (not NaN)", m.name), "1");
       w.attach(count.get(), {day.get(), pairing.get()});
     }

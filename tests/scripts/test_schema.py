@@ -403,7 +403,7 @@ def check_h5py(path):
         T.check("h5py: dyad_schema_version == 1", version == 1, repr(version))
         T.check("h5py: status == 'complete'", status == "complete", repr(status))
         scales = [d for d in ("couple", "day", "pairing", "style")
-                  if d in f and not f[d].is_scale]
+                  if d in f and not h5py.h5ds.is_scale(f[d].id)]
         T.check("h5py: couple/day/pairing/style are HDF5 dimension scales", not scales,
                 f"not scales: {scales}")
 
