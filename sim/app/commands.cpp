@@ -57,6 +57,11 @@ void check_output(const Config& config, bool overwrite) {
   if (fs::is_directory(path, ec)) fail(fmt::format("'{}' is a directory", output));
   if (fs::exists(path, ec) && !overwrite)
     fail(fmt::format("'{}' exists; pass --overwrite to replace it", output));
+  // An interrupted run's days are in FILE.partial: not lost to a second run by accident.
+  if (fs::exists(output + ".partial", ec) && !overwrite)
+    fail(fmt::format("'{}.partial' exists (an unfinished earlier run; `dyad inspect` it); pass "
+                     "--overwrite to replace it",
+                     output));
 }
 
 Config load(const RunArgs& args) {

@@ -1,6 +1,7 @@
 // Reading schema-v1 files back (docs/output.md). Every failure is an InputError naming
 // the file; HDF5's own error stack is never printed.
 #include "sim/io/h5_reader.hpp"
+#include "sim/io/h5_util.hpp"
 
 #include <fmt/core.h>
 #include <hdf5.h>
@@ -14,67 +15,13 @@
 namespace dyad {
 namespace {
 
+using h5::Handle;
+using h5::hdf5_message;
+using h5::QuietHdf5;
+
 constexpr std::int64_t schema_version = 1;
 // Bytes per read when hashing: whole datasets can be gigabytes, rows are small.
 constexpr std::uint64_t hash_read_bytes = std::uint64_t{16} << 20;
-
-// See h5_writer.cpp: HDF5's error printing is per thread; silence it per call.
-class QuietHdf5 {
- public:
-  QuietHdf5() {
-    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietHdf5() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
-  QuietHdf5(const QuietHdf5&) = delete;
-  QuietHdf5& operator=(const QuietHdf5&) = delete;
-
- private:
-  H5E_auto2_t func_ = nullptr;
-  void* data_ = nullptr;
-};
-
-std::string hdf5_message() {
-  std::string message;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_UPWARD,
-      [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
-        if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
-        return 0;
-      },
-      &message);
-  H5Eclear2(H5E_DEFAULT);
-  return message.empty() ? "unknown HDF5 error" : message;
-}
-
-class Handle {
- public:
-  using Closer = herr_t (*)(hid_t);
-  Handle() = default;
-  Handle(hid_t id, Closer close) : id_(id), close_(close) {}
-  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)), close_(o.close_) {}
-  Handle& operator=(Handle&& o) noexcept {
-    if (this != &o) {
-      reset();
-      id_ = std::exchange(o.id_, H5I_INVALID_HID);
-      close_ = o.close_;
-    }
-    return *this;
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  ~Handle() { reset(); }
-  hid_t get() const { return id_; }
-  explicit operator bool() const { return id_ >= 0; }
-  void reset() {
-    if (id_ >= 0 && close_) close_(id_);
-    id_ = H5I_INVALID_HID;
-  }
-
- private:
-  hid_t id_ = H5I_INVALID_HID;
-  Closer close_ = nullptr;
-};
 
 // An open Dyad file; every check throws InputError naming it.
 class Reader {

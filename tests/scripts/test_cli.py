@@ -326,6 +326,22 @@ def check_interrupt(exe, tmp, outdir):
         partial.unlink()
 
 
+def check_stale_partial(exe, tmp):
+    """An unfinished earlier run's FILE.partial is not replaced without --overwrite."""
+    cfg = common.write(tmp / "good.ini", GOOD.replace("{out}", str(tmp / "from_config.h5")))
+    out = tmp / "stale.h5"
+    partial = Path(str(out) + ".partial")
+    partial.write_bytes(SENTINEL)
+    proc = common.run([exe, "run", cfg, "-o", out, "--quiet"], cwd=tmp)
+    T.check("bad input: an earlier run's FILE.partial without --overwrite -> exit 2 naming it, "
+            "kept byte for byte",
+            proc.returncode == 2 and "stale.h5.partial" in proc.stderr
+            and partial.read_bytes() == SENTINEL and not out.exists(), common.describe(proc))
+    proc = common.run([exe, "run", cfg, "-o", out, "--quiet", "--overwrite"], cwd=tmp)
+    T.check("an earlier FILE.partial with --overwrite: the run completes and no .partial is left",
+            proc.returncode == 0 and out.is_file() and not partial.exists(), common.describe(proc))
+
+
 def parse_ini(text):
     p = configparser.ConfigParser(interpolation=None, strict=True)
     p.optionxform = str
@@ -442,6 +458,7 @@ def main():
         T.guard("output directory not writable", check_not_writable, exe, tmp, outdir)
         T.guard("existing output with --overwrite", check_overwrite, exe, tmp, outdir)
         T.guard("files that are not Dyad outputs", check_not_dyad_files, exe, tmp)
+        T.guard("stale .partial", check_stale_partial, exe, tmp)
         T.guard("positive checks", check_positive, exe, tmp)
         T.guard("interrupt", check_interrupt, exe, tmp, outdir)
     T.finish()
