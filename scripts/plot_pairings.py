@@ -354,6 +354,16 @@ def plot_conflicts(ds, pairings, path, heading, run, caption, note):
     plt.close(fig)
 
 
+
+def plain_log_ticks(ax):
+    """1, 2, 5, 10, 20 ... on a log axis: a reader should not have to decode 10^1."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    ticks = [m * 10.0 ** e for e in range(-3, 5) for m in (1, 2, 5)]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+
 def choose_scale(ax, data):
     """Log-like axis when the pairings' typical values differ by orders of magnitude."""
     pooled = np.concatenate([d for d in data if len(d)]) if any(len(d) for d in data) else np.array([])
@@ -370,10 +380,12 @@ def choose_scale(ax, data):
         return ""
     if pooled.min() > 0:
         ax.set_xscale("log")
+        plain_log_ticks(ax)
         return ", log scale"
     small = pooled[pooled > 0]
     linthresh = 10 ** math.floor(math.log10(np.percentile(small, 5))) if small.size else 1.0
     ax.set_xscale("symlog", linthresh=linthresh, linscale=0.5)
+    plain_log_ticks(ax)
     ax.set_xlim(left=0 if pooled.min() >= 0 else None)
     return f", symmetric log scale (linear below {linthresh:g})"
 

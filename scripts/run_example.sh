@@ -9,6 +9,8 @@ config=${1:-configs/secure_vs_mixed.ini}
 stem=results/$(basename "$config" .ini)
 build/dyad run "$config" -o "$stem.h5" --overwrite
 build/dyad summarize "$stem.h5" --format csv > "$stem.csv"
-build/dyad summarize "$stem.h5" | head -40
-echo "... full table: $stem.csv"
+build/dyad summarize "$stem.h5" > "$stem.txt"
+# Not `summarize | head`: under pipefail the closed pipe would end the script here.
+sed -n 1,40p "$stem.txt"
+echo "... full table: $stem.txt (CSV: $stem.csv)"
 /usr/bin/python3 scripts/plot_pairings.py "$stem.h5"
