@@ -4,6 +4,8 @@
 #include <stdexcept>
 
 #include "models/attachment/model.hpp"
+#include "models/gottman/model.hpp"
+#include "models/linear_love/model.hpp"
 
 namespace dyad {
 namespace {
@@ -23,6 +25,8 @@ constexpr ModelInfo entry(std::string_view summary) {
 // One line per model.
 const ModelInfo registry[] = {
     entry<attachment::Model>("attachment styles, bids for connection and autonomy (docs/model.md)"),
+    entry<gottman::Model>("Gottman-Murray difference equations of affect in conversation (docs/models.md)"),
+    entry<linear_love::Model>("linear love dynamics of Strogatz and Rinaldi, integrated exactly (docs/models.md)"),
 };
 
 }  // namespace

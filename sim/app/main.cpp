@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/app/analyze.hpp"
 #include "sim/app/commands.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/version.hpp"
@@ -24,6 +25,8 @@ commands:
   validate CONFIG   check a config and print it resolved, every key with its value
   summarize FILE    per pairing and metric: n, mean, sd, 95% CI, Cohen's d vs secure-secure
   inspect FILE      provenance, dimensions, variables, sizes and completeness of a file
+  analyze FILE      closed-form steady states and stability beside the simulated values
+                    (models gottman and linear_love)
 
   dyad COMMAND --help   options of one command
   dyad --version
@@ -108,7 +111,7 @@ int dispatch(int argc, char** argv) {
     r.quiet = p.vm["quiet"].as<bool>();
     return dyad::app::run(r);
   }
-  if (command == "summarize" || command == "inspect") {
+  if (command == "summarize" || command == "inspect" || command == "analyze") {
     po::options_description o("options");
     o.add_options()("file", po::value<std::string>(), "a Dyad output file");
     if (command == "summarize")
@@ -120,6 +123,7 @@ int dispatch(int argc, char** argv) {
     if (!p.vm.count("file")) throw dyad::InputError("command line", 0, "", "dyad " + command + ": give a FILE");
     const std::string file = p.vm["file"].as<std::string>();
     if (command == "inspect") return dyad::app::inspect(file);
+    if (command == "analyze") return dyad::app::analyze(file);
     const std::string format = p.vm["format"].as<std::string>();
     if (format != "table" && format != "csv" && format != "json")
       throw dyad::InputError("command line", 0, "--format", "expected table, csv or json, got '" + format + "'");
