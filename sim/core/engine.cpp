@@ -21,21 +21,26 @@ RunLayout make_layout(const RunSpec& spec) {
   return layout;
 }
 
+// (couple id within the point, point): point 0 keys exactly as a plain run. The
+// config reader keeps a point's couples below 2^32 and points below 2^31, so the
+// shared-domain bit stays clear.
 std::vector<rng::Subject> own_subjects(const RunLayout& layout) {
   std::vector<rng::Subject> own(layout.couple_pairing.size());
   for (std::size_t id = 0; id < own.size(); ++id)
-    own[id] = {static_cast<std::uint32_t>(id), static_cast<std::uint32_t>(id >> 32)};
+    own[id] = {static_cast<std::uint32_t>(id), layout.spec->point};
   return own;
 }
 
+// Under common random numbers: (replicate), the same in every pairing and point.
+// Without: (couple id within the point, point), like the own streams but in the
+// shared domain.
 std::vector<rng::Subject> shared_subjects(const RunLayout& layout, bool common_random_numbers) {
   std::vector<rng::Subject> shared(layout.couple_pairing.size());
-  for (std::size_t id = 0; id < shared.size(); ++id) {
-    const std::uint64_t subject =
-        common_random_numbers ? static_cast<std::uint64_t>(layout.couple_replicate[id]) : id;
-    shared[id] = {static_cast<std::uint32_t>(subject),
-                  static_cast<std::uint32_t>(subject >> 32) | rng::shared_domain};
-  }
+  for (std::size_t id = 0; id < shared.size(); ++id)
+    shared[id] = common_random_numbers
+                     ? rng::Subject{static_cast<std::uint32_t>(layout.couple_replicate[id]),
+                                    rng::shared_domain}
+                     : rng::Subject{static_cast<std::uint32_t>(id), layout.spec->point | rng::shared_domain};
   return shared;
 }
 

@@ -39,6 +39,11 @@ struct RunSpec {
   // A run with more couples than this is refused at load time: a guard against a
   // typo that would fill the disk, raised explicitly when meant.
   std::int64_t max_couples = 100'000'000;
+  // Which point of a sweep this run is (0 for a plain run). It keys the couples' own
+  // random streams with their id within the point, so points are independent; the
+  // shared streams (outside events, traits) are keyed by replicate alone and so, under
+  // common random numbers, are the same at every point (paired comparisons).
+  std::uint32_t point = 0;
   std::vector<StyleDef> styles;       // default: secure, anxious, avoidant, fearful
   std::vector<PairingDef> pairings;   // default: secure-secure
 
