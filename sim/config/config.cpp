@@ -134,7 +134,7 @@ bool valid_style_name(std::string_view name) {
 }
 
 std::vector<std::string> known_sections(const std::vector<StyleDef>& styles) {
-  std::vector<std::string> s = {"run", "pairings", "model"};
+  std::vector<std::string> s = {"run", "pairings", "model", "sweep"};
   for (const auto& style : styles) s.push_back("style." + style.name);
   return s;
 }
@@ -155,7 +155,7 @@ std::vector<Entry> scan(std::string_view text, const std::string& file) {
       if (line.back() != ']') fail(at, "", fmt::format("malformed section header '{}'", line));
       section = trim(std::string_view(line).substr(1, line.size() - 2));
       const bool known = section == "run" || section == "pairings" || section == "model" ||
-                         (section.rfind("style.", 0) == 0);
+                         section == "sweep" || (section.rfind("style.", 0) == 0);
       if (!known)
         fail(at, section, "unknown section" +
                               suggestion(section, known_sections(default_styles())));
@@ -186,7 +186,9 @@ Entry parse_override(const std::string& text) {
   if (eq == std::string::npos || dot == std::string::npos || dot == 0 || dot + 1 == name.size())
     fail(at, "--set " + text, "expected --set SECTION.KEY=VALUE");
   Entry e{name.substr(0, dot), name.substr(dot + 1), trim(std::string_view(text).substr(eq + 1)), at};
+  if (name.rfind("sweep.", 0) == 0) e = {"sweep", name.substr(6), e.value, at};  // keys have dots
   const bool known = e.section == "run" || e.section == "pairings" || e.section == "model" ||
+                     e.section == "sweep" ||
                      (e.section.rfind("style.", 0) == 0 && valid_style_name(e.section.substr(6)));
   if (!known)
     fail(at, "--set " + name, "unknown section '" + e.section + "'" +
@@ -217,7 +219,131 @@ std::string resolved_text(const Config& c) {
   t += "\n[model]\n";
   for (const auto& p : c.model_params)
     t += fmt::format("# {}\n{} = {}\n", p.doc, p.name, format_value(p.value, p.integer));
+  if (c.sweep.active()) {
+    // Values listed in full (ranges expanded), so the text alone gives the same points.
+    t += fmt::format("\n[sweep]\nmode = {}\n", to_string(c.sweep.mode));
+    if (c.sweep.mode == SweepMode::lhs)
+      t += fmt::format("samples = {}\nseed = {}\n", c.sweep.samples, c.sweep.seed);
+    for (const auto& a : c.sweep.axes) {
+      if (c.sweep.mode == SweepMode::lhs) {
+        t += fmt::format("{} = {}:{}\n", a.key, a.low, a.high);
+        continue;
+      }
+      std::string values;
+      for (double v : a.values) values += (values.empty() ? "" : ", ") + fmt::format("{}", v);
+      t += fmt::format("{} = {}\n", a.key, values);
+    }
+  }
   return t;
+}
+
+// [sweep]: mode, samples, seed, and the swept keys with their values. Only keys that
+// keep the shape of the output can be swept: model parameters and style centroids.
+Sweep parse_sweep(const std::vector<Entry>& entries, const Config& base,
+                  std::vector<Origin>& axis_origins, Origin& mode_origin) {
+  Sweep sweep;
+  std::map<std::string, const Entry*> option;
+  std::vector<const Entry*> axes;
+  for (const auto& e : entries) {
+    if (e.key.find('.') == std::string::npos) {
+      if (e.key != "mode" && e.key != "samples" && e.key != "seed")
+        fail(e.where, e.full(), "unknown key" + suggestion(e.key, {"mode", "samples", "seed"}) +
+                                    "; a swept key is written SECTION.KEY, e.g. model.work_load_b");
+      option[e.key] = &e;
+      continue;
+    }
+    const auto dot = e.key.rfind('.');
+    const std::string section = e.key.substr(0, dot), name = e.key.substr(dot + 1);
+    bool sweepable = false;
+    if (section == "model") {
+      for (const auto& p : base.model_params) sweepable |= p.name == name;
+      if (!sweepable) {
+        std::vector<std::string> names;
+        for (const auto& p : base.model_params) names.push_back(p.name);
+        fail(e.where, e.full(), fmt::format("unknown parameter of model {}", base.spec.model) +
+                                    suggestion(name, names));
+      }
+    } else if (section.rfind("style.", 0) == 0) {
+      const std::string style = section.substr(6);
+      bool known = false;
+      for (const auto& st : base.spec.styles) known |= st.name == style;
+      if (!known) fail(e.where, e.full(), fmt::format("unknown style '{}' (define [style.{}] first)", style, style));
+      if (name != "anxiety" && name != "avoidance" && name != "spread")
+        fail(e.where, e.full(), "unknown key" + suggestion(name, {std::begin(style_keys), std::end(style_keys)}));
+      sweepable = true;
+    }
+    if (!sweepable)
+      fail(e.where, e.full(), "cannot be swept: only model.* and style.NAME.* keys can (the others "
+                              "change the shape of the output; pairings are already a dimension)");
+    for (const auto* earlier : axes)
+      if (earlier->key == e.key) fail(e.where, e.full(), "swept twice");
+    axes.push_back(&e);
+  }
+  if (axes.empty()) {
+    if (!option.empty()) fail(option.begin()->second->where, "sweep", "no key to sweep");
+    return sweep;
+  }
+  mode_origin = option.count("mode") ? option["mode"]->where : axes.front()->where;
+  if (option.count("mode")) {
+    const std::string& m = option["mode"]->value;
+    if (m == "grid") sweep.mode = SweepMode::grid;
+    else if (m == "zip") sweep.mode = SweepMode::zip;
+    else if (m == "lhs") sweep.mode = SweepMode::lhs;
+    else fail(mode_origin, "sweep.mode", fmt::format("expected grid, zip or lhs, got '{}'", m) +
+                                             suggestion(m, {"grid", "zip", "lhs"}));
+  }
+  const bool lhs = sweep.mode == SweepMode::lhs;
+  for (const char* k : {"samples", "seed"})
+    if (option.count(k) && !lhs)
+      fail(option[k]->where, std::string("sweep.") + k, "only with mode = lhs");
+  if (lhs) {
+    if (!option.count("samples")) fail(mode_origin, "sweep.samples", "mode = lhs needs samples = N");
+    sweep.samples = typed<int>(*option["samples"], "a whole number");
+    if (sweep.samples < 1) fail(option["samples"]->where, "sweep.samples", "must be at least 1");
+    if (option.count("seed")) sweep.seed = typed<std::uint64_t>(*option["seed"], "an integer in 0 .. 2^64-1");
+  }
+  for (const Entry* e : axes) {
+    SweepAxis axis;
+    axis.key = e->key;
+    try {
+      if (lhs) {
+        const auto colon = e->value.find(':');
+        if (colon == std::string::npos || e->value.find(':', colon + 1) != std::string::npos)
+          throw std::invalid_argument("in mode = lhs a key takes a range low:high (samples = N counts)");
+        const auto ends = parse_range(e->value + ":2");
+        axis.low = ends[0];
+        axis.high = ends[1];
+        if (!(axis.low < axis.high)) throw std::invalid_argument("the range needs low < high");
+      } else if (e->value.find(':') != std::string::npos) {
+        axis.values = parse_range(e->value);
+      } else {
+        std::istringstream items(e->value);
+        for (std::string item; std::getline(items, item, ',');) {
+          Entry one = *e;
+          one.value = trim(item);
+          if (one.value.empty()) throw std::invalid_argument("empty value in the list '" + e->value + "'");
+          axis.values.push_back(typed<double>(one, "a number"));
+        }
+        if (axis.values.empty()) throw std::invalid_argument("the list of values is empty");
+      }
+    } catch (const std::invalid_argument& problem) {
+      fail(e->where, "sweep." + e->key, problem.what());
+    }
+    if (sweep.mode == SweepMode::zip && !sweep.axes.empty() &&
+        axis.values.size() != sweep.axes.front().values.size())
+      fail(e->where, "sweep." + e->key,
+           fmt::format("mode = zip pairs lists of equal length: {} values here, {} for {}",
+                       axis.values.size(), sweep.axes.front().values.size(), sweep.axes.front().key));
+    sweep.axes.push_back(std::move(axis));
+    axis_origins.push_back(e->where);
+  }
+  double points = lhs ? sweep.samples : 1;
+  if (sweep.mode == SweepMode::grid)
+    for (const auto& a : sweep.axes) points *= static_cast<double>(a.values.size());
+  else if (sweep.mode == SweepMode::zip) points = static_cast<double>(sweep.axes.front().values.size());
+  if (points > 1e7) fail(mode_origin, "sweep", fmt::format("{:.0f} points: more than 10,000,000", points));
+  sweep.points = expand_points(sweep);
+  return sweep;
 }
 
 Config resolve(std::vector<Entry> entries, const std::string& origin) {
@@ -332,13 +458,6 @@ Config resolve(std::vector<Entry> entries, const std::string& origin) {
       if (spec.pairings.empty()) fail(at, "pairings.list", "the list of pairings is empty");
     }
   }
-  if (spec.total_couples() > spec.max_couples) {
-    fail(c.origin_of("run.couples"), "run.couples",
-         fmt::format("{} couples per pairing x {} pairings = {} couples exceeds run.max_couples = {} "
-                     "(raise it if you mean it)",
-                     spec.couples, spec.pairings.size(), spec.total_couples(), spec.max_couples));
-  }
-
   // Model parameters, typed as the model declares them.
   c.model_params = model->defaults();
   for (const auto& [key, e] : last) {
@@ -377,7 +496,63 @@ Config load_config_text(std::string_view text, const std::string& origin,
                         std::span<const std::string> overrides) {
   std::vector<Entry> entries = scan(text, origin);
   for (const auto& o : overrides) entries.push_back(parse_override(o));
-  return resolve(std::move(entries), origin);
+  std::vector<Entry> base_entries, sweep_entries;
+  for (auto& e : entries) {
+    if (e.section != "sweep") {
+      base_entries.push_back(std::move(e));
+      continue;
+    }
+    // an override of a sweep key replaces the file's, in the file's place
+    auto same = std::find_if(sweep_entries.begin(), sweep_entries.end(),
+                             [&](const Entry& s) { return s.key == e.key; });
+    if (same != sweep_entries.end()) *same = std::move(e);
+    else sweep_entries.push_back(std::move(e));
+  }
+  Config c = resolve(base_entries, origin);
+  std::vector<Origin> axis_origins;
+  Origin mode_origin;
+  c.sweep = parse_sweep(sweep_entries, c, axis_origins, mode_origin);
+  if (!c.sweep.active()) {
+    c.points.push_back({c.spec, c.model_params});
+  } else {
+    // Each point is resolved again with its values set where the [sweep] line set
+    // them, so every check of a plain config holds at every point and names that line.
+    for (std::size_t p = 0; p < c.sweep.points.size(); ++p) {
+      std::vector<Entry> point_entries = base_entries;
+      for (std::size_t k = 0; k < c.sweep.axes.size(); ++k) {
+        const std::string& key = c.sweep.axes[k].key;
+        const auto dot = key.rfind('.');
+        point_entries.push_back({key.substr(0, dot), key.substr(dot + 1),
+                                 fmt::format("{}", c.sweep.points[p][k]), axis_origins[k]});
+      }
+      Config point;
+      try {
+        point = resolve(point_entries, origin);
+      } catch (const InputError& e) {
+        std::string values;
+        for (std::size_t k = 0; k < c.sweep.axes.size(); ++k)
+          values += fmt::format("{}{} = {}", k ? ", " : "", c.sweep.axes[k].key, c.sweep.points[p][k]);
+        const std::string what = e.what();
+        // the problem after "file:line: 'key': "
+        const auto at = what.find("': ");
+        throw InputError(e.file(), e.line(), e.key(),
+                         fmt::format("at sweep point {} ({}): {}", p, values,
+                                     at == std::string::npos ? what : what.substr(at + 3)));
+      }
+      point.spec.point = static_cast<std::uint32_t>(p);
+      c.points.push_back({std::move(point.spec), std::move(point.model_params)});
+    }
+  }
+  // The own random streams hold a couple's id within its point in 32 bits (rng.hpp).
+  if (c.spec.total_couples() > 0xffffffffLL)
+    fail(c.origin_of("run.couples"), "run.couples", "a point may hold at most 2^32 - 1 couples");
+  const double total = static_cast<double>(c.points.size()) * static_cast<double>(c.spec.total_couples());
+  if (total > static_cast<double>(c.spec.max_couples))
+    fail(c.sweep.active() ? mode_origin : c.origin_of("run.couples"), c.sweep.active() ? "sweep" : "run.couples",
+         fmt::format("{} points x {} couples = {:.0f} couples exceeds run.max_couples = {} (raise it if "
+                     "you mean it)", c.points.size(), c.spec.total_couples(), total, c.spec.max_couples));
+  c.resolved_text = resolved_text(c);
+  return c;
 }
 
 Config load_config(const std::string& path, std::span<const std::string> overrides) {

@@ -11,6 +11,7 @@
 #include "models/registry.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/run_spec.hpp"
+#include "sim/core/sweep.hpp"
 
 namespace dyad {
 
@@ -20,9 +21,17 @@ struct Origin {
   int line = 0;
 };
 
+// One run of the engine: a plain config has one, a sweep one per point.
+struct RunPoint {
+  RunSpec spec;               // spec.point is the index
+  ModelParams model_params;
+};
+
 struct Config {
   RunSpec spec;
   ModelParams model_params;  // every parameter of spec.model, defaults filled in
+  Sweep sweep;               // inactive without a [sweep] section
+  std::vector<RunPoint> points;  // every point, validated; one for a plain run
   // Every key with its resolved value (defaults included), as a config file that
   // `dyad run` accepts and that reproduces this run exactly.
   std::string resolved_text;

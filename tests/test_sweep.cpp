@@ -1,0 +1,166 @@
+// Sweeps: point expansion (grid, zip, lhs), the [sweep] section's bad input, and seeds
+// that depend on (base seed, point, replicate) only, never on threads or point order.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+#include "models/attachment/model.hpp"
+#include "models/registry.hpp"
+#include "sim/config/config.hpp"
+#include "sim/core/sweep.hpp"
+#include "tests/hash_sink.hpp"
+
+using namespace dyad;
+
+namespace {
+
+const std::string base = R"([run]
+days = 4
+couples = 6
+seed = 11
+output = out.h5
+
+[pairings]
+list = secure-secure, anxious-avoidant
+)";
+
+std::uint64_t point_hash(const RunPoint& point, int threads, int block) {
+  test::HashSink sink;
+  run_model(point.spec, point.model_params, sink, ExecOptions{threads, block});
+  return sink.hash;
+}
+
+}  // namespace
+
+TEST_CASE("ranges: start:stop:count, evenly spaced, both ends exact") {
+  CHECK(parse_range("0:1:5") == std::vector<double>{0, 0.25, 0.5, 0.75, 1});
+  CHECK(parse_range(" 0.1 : 0.6 : 6 ").back() == 0.6);
+  CHECK(parse_range("2:2:1") == std::vector<double>{2});
+  CHECK(parse_range("1:0:3") == std::vector<double>{1, 0.5, 0});
+  for (const char* bad : {"0:1", "0:1:0", "a:1:3", "0:1:2.5", "0:1:-1", "0:1:3:4", "0:nan:3", "0:1:1"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS(parse_range(bad), std::invalid_argument);
+  }
+}
+
+TEST_CASE("grid: the Cartesian product, the first key slowest") {
+  const Config c = load_config_text(base + "[sweep]\nmodel.work_load_b = 0.1, 0.5\nstyle.anxious.anxiety = 0.6:1:3\n", "g.ini");
+  REQUIRE(c.points.size() == 6);
+  const std::vector<std::vector<double>> want = {{0.1, 0.6}, {0.1, 0.8}, {0.1, 1.0}, {0.5, 0.6}, {0.5, 0.8}, {0.5, 1.0}};
+  CHECK(c.sweep.points == want);
+  for (std::size_t p = 0; p < 6; ++p) {
+    CAPTURE(p);
+    CHECK(c.points[p].spec.point == p);
+    CHECK(param_value(c.points[p].model_params, "work_load_b", -1) == want[p][0]);
+    CHECK(c.points[p].spec.styles[1].anxiety == want[p][1]);
+    CHECK(c.points[p].spec.styles[0].anxiety == 0.15);  // untouched keys keep the base value
+  }
+}
+
+TEST_CASE("zip: lists of equal length paired element by element") {
+  const Config c = load_config_text(base + "[sweep]\nmode = zip\nmodel.work_load_a = 0.1, 0.2, 0.3\nmodel.work_load_b = 0.6, 0.5, 0.4\n", "z.ini");
+  REQUIRE(c.points.size() == 3);
+  CHECK(c.sweep.points[2] == std::vector<double>{0.3, 0.4});
+  CHECK(param_value(c.points[1].model_params, "work_load_b", -1) == 0.5);
+}
+
+TEST_CASE("lhs: every stratum of every range used once; the design depends on its seed only") {
+  const std::string text = base + "[sweep]\nmode = lhs\nsamples = 20\nseed = 3\nmodel.work_load_b = 0.1:0.5\nstyle.probe.anxiety = 0:1\n"
+                                  "[style.probe]\nanxiety = 0.5\navoidance = 0.2\n";
+  const Config c = load_config_text(text, "l.ini");
+  REQUIRE(c.points.size() == 20);
+  for (int k = 0; k < 2; ++k) {
+    const double low = k == 0 ? 0.1 : 0.0, high = k == 0 ? 0.5 : 1.0;
+    std::set<int> strata;
+    for (const auto& point : c.sweep.points) {
+      const double v = point[k];
+      CHECK(v >= low);
+      CHECK(v < high);
+      strata.insert(static_cast<int>((v - low) / (high - low) * 20));
+    }
+    CHECK(strata.size() == 20);
+  }
+  CHECK(load_config_text(text, "again.ini").sweep.points == c.sweep.points);
+  std::string other = text;
+  other.replace(other.find("seed = 3"), 8, "seed = 4");
+  CHECK(load_config_text(other, "other.ini").sweep.points != c.sweep.points);
+  // The resolved text repeats the same design.
+  CHECK(load_config_text(c.resolved_text, "resolved.ini").sweep.points == c.sweep.points);
+}
+
+TEST_CASE("bad [sweep] input names file, line and key") {
+  struct Bad {
+    const char* name;
+    std::string sweep;
+    std::string key;
+    int line;
+  };
+  // base has 8 lines and a blank one; [sweep] is line 10, its first key line 11.
+  const std::vector<Bad> cases = {
+      {"malformed range", "model.work_load_b = 0.1:0.6\n", "sweep.model.work_load_b", 11},
+      {"count below 1", "model.work_load_b = 0.1:0.6:0\n", "sweep.model.work_load_b", 11},
+      {"zip of unequal lists", "mode = zip\nmodel.work_load_a = 0.1, 0.2\nmodel.work_load_b = 0.1\n", "sweep.model.work_load_b", 13},
+      {"unknown parameter", "model.work_lod_b = 0.1, 0.2\n", "sweep.model.work_lod_b", 11},
+      {"unknown sweep option", "mdoe = zip\nmodel.b0 = 1, 2\n", "sweep.mdoe", 11},
+      {"not sweepable", "run.days = 3, 4\n", "sweep.run.days", 11},
+      {"empty list", "model.b0 =\n", "sweep.model.b0", 11},
+      {"value not a number", "model.b0 = 1, x\n", "sweep.model.b0", 11},
+      {"value out of range at one point", "model.work_load_b = 0.5:1.5:3\n", "model.work_load_b", 11},
+      {"lhs without samples", "mode = lhs\nmodel.b0 = 1:2\n", "sweep.samples", 11},
+      {"lhs range with a count", "mode = lhs\nsamples = 4\nmodel.b0 = 1:2:3\n", "sweep.model.b0", 13},
+      {"samples without lhs", "samples = 4\nmodel.b0 = 1, 2\n", "sweep.samples", 11},
+      {"unknown mode", "mode = grdi\nmodel.b0 = 1, 2\n", "sweep.mode", 11},
+      {"unknown style", "style.nobody.anxiety = 0, 1\n", "sweep.style.nobody.anxiety", 11},
+      {"swept twice", "model.b0 = 1, 2\nmodel.b0 = 3\n", "sweep.model.b0", 12},
+      {"too many couples", "model.b0 = 0:3:1000\n", "sweep", 12},  // one [run] line added below
+  };
+  for (const auto& c : cases) {
+    const std::string name = c.name;
+    CAPTURE(name);
+    std::string text = base + "\n[sweep]\n" + c.sweep;
+    if (std::string(c.name) == "too many couples") text = "[run]\nmax_couples = 1000\n" + text.substr(6);
+    try {
+      load_config_text(text, "sweep.ini");
+      FAIL("no error");
+    } catch (const InputError& e) {
+      const std::string what = e.what();
+      CAPTURE(what);
+      CHECK(e.file() == "sweep.ini");
+      CHECK(e.line() == c.line);
+      CHECK(e.key().find(c.key) != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("--set reaches sweep keys") {
+  const std::vector<std::string> set = {"sweep.model.work_load_b=0.2, 0.4, 0.6"};
+  const Config c = load_config_text(base + "[sweep]\nmodel.work_load_b = 0.1, 0.5\n", "s.ini", set);
+  CHECK(c.points.size() == 3);
+}
+
+TEST_CASE("seeds: a point's output depends on (seed, point, replicate), not on threads or point order") {
+  const Config c = load_config_text(base + "[sweep]\nmodel.work_load_b = 0.2, 0.2, 0.6\n", "seeds.ini");
+  REQUIRE(c.points.size() == 3);
+  std::vector<std::uint64_t> forward;
+  for (const auto& p : c.points) forward.push_back(point_hash(p, 1, 512));
+  for (int p = 2; p >= 0; --p) {  // reverse order, other threads and blocks
+    CHECK(point_hash(c.points[p], 3, 5) == forward[p]);
+    CHECK(point_hash(c.points[p], 2, 7) == forward[p]);
+  }
+  // Points 0 and 1 have the same parameters but are different points: own streams differ.
+  CHECK(forward[0] != forward[1]);
+  // Point 0 of a sweep keys its streams exactly as a plain run of the same config.
+  const Config plain = load_config_text(base + "[model]\nwork_load_b = 0.2\n", "plain.ini");
+  CHECK(point_hash(plain.points.at(0), 2, 16) == forward[0]);
+}
+
+TEST_CASE("common random numbers: replicate k meets the same outside world at every point") {
+  const Config c = load_config_text(base + "[sweep]\nmodel.b0 = 2, 4\n", "crn.ini");
+  test::HashSink a, b;
+  run_model(c.points[0].spec, c.points[0].model_params, a, ExecOptions{2, 8});
+  run_model(c.points[1].spec, c.points[1].model_params, b, ExecOptions{2, 8});
+  CHECK(a.traits == b.traits);  // shared stream: traits (and day events, work demands)
+  CHECK(a.hash != b.hash);
+}
