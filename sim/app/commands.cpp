@@ -103,7 +103,95 @@ class Progress {
 std::string number(double v) { return std::isnan(v) ? "nan" : fmt::format("{}", v); }
 std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
 
+// Records what a run would write, for `dyad plan`: the layout and the time taken.
+class CountingSink final : public Sink {
+ public:
+  std::size_t daily = 0, summary = 0, traits = 0;
+  void begin(const RunLayout& layout, const float*) override {
+    daily = layout.daily.size();
+    summary = layout.summary.size();
+    traits = layout.traits.size();
+  }
+  void write_day(int, const float*) override {}
+  void finish(const double*, RunStatus, int) override {}
+};
+
+std::string bytes_text(double bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (bytes >= 1000 && u < 4) bytes /= 1000, ++u;
+  return fmt::format("{:.3g} {}", bytes, units[u]);
+}
+
+std::string duration_text(double seconds) {
+  if (seconds < 120) return fmt::format("{:.0f} s", std::ceil(seconds));
+  if (seconds < 7200) return fmt::format("{:.0f} min", std::ceil(seconds / 60));
+  return fmt::format("{:.1f} h", seconds / 3600);
+}
+
+int thread_count(int requested) {
+  return requested > 0 ? requested : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 }  // namespace
+
+int plan(const RunArgs& args) {
+  const Config config = load(args);
+  const RunSpec& spec = config.spec;
+  const double points = static_cast<double>(config.points.size());
+  const double couples = points * static_cast<double>(spec.total_couples());
+  const double ticks = param_value(config.model_params, "ticks_per_day", 1);
+  const double couple_ticks = couples * spec.days * ticks;
+  const int threads = thread_count(args.threads);
+
+  // Calibration: point 0 at a reduced size, long enough (about 2e6 couple-ticks) that
+  // thread start-up does not dominate.
+  RunSpec probe = config.points.front().spec;
+  probe.days = std::min(spec.days, 4);
+  const double probe_per_couple = probe.days * ticks * static_cast<double>(probe.pairings.size());
+  probe.couples = static_cast<int>(std::clamp(2e6 / probe_per_couple, 1.0, static_cast<double>(spec.couples)));
+  CountingSink sink;
+  const auto start = std::chrono::steady_clock::now();
+  run_model(probe, config.points.front().model_params, sink, ExecOptions{threads, args.block_size});
+  const double probe_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double probe_ticks = static_cast<double>(probe.total_couples()) * probe.days * ticks;
+  const double seconds = couple_ticks * probe_seconds / probe_ticks;
+
+  // Output: per couple traits (float), run summaries (double) and ids; per point, day and
+  // pairing a mean and an sd (double) of every daily metric; per couple and day every
+  // daily metric (float) when record = daily.
+  const double per_couple = 4.0 * sink.traits + 8.0 * sink.summary + 4 + 4 + 2 + 4;
+  double bytes = couples * per_couple +
+                 points * spec.days * static_cast<double>(spec.pairings.size()) * 16.0 * sink.daily;
+  if (spec.record == Record::daily) bytes += couples * spec.days * 4.0 * sink.daily;
+
+  fmt::print("config: {}\nmodel: {}\n", args.config.empty() ? args.from : args.config, spec.model);
+  if (config.sweep.active())
+    fmt::print("sweep: {} ({} keys), {} points\n", to_string(config.sweep.mode), config.sweep.axes.size(),
+               config.points.size());
+  else
+    fmt::print("sweep: none (1 point)\n");
+  fmt::print("pairings: {} x {} couples = {} couples per point\n", spec.pairings.size(), spec.couples,
+             spec.total_couples());
+  fmt::print("couples: {:.0f} in all, {} days, {:.0f} ticks per day\n", couples, spec.days, ticks);
+  fmt::print("couple-ticks: {:.3g}\n", couple_ticks);
+  fmt::print("output: about {} (record = {}) in {}\n", bytes_text(bytes),
+             spec.record == Record::daily ? "daily" : "summary", spec.output);
+  fmt::print("run time: about {} on {} threads (calibrated: {:.3g} couple-ticks/s)\n",
+             duration_text(seconds), threads, probe_ticks / probe_seconds);
+  if (config.sweep.active()) {
+    const std::size_t shown = std::min<std::size_t>(config.points.size(), 10);
+    fmt::print("\nfirst {} of {} points:\n  {:>6}", shown, config.points.size(), "point");
+    for (const auto& a : config.sweep.axes) fmt::print("  {:>24}", a.key);
+    fmt::print("\n");
+    for (std::size_t p = 0; p < shown; ++p) {
+      fmt::print("  {:>6}", p);
+      for (double v : config.sweep.points[p]) fmt::print("  {:>24.6g}", v);
+      fmt::print("\n");
+    }
+  }
+  return 0;
+}
 
 int validate(const RunArgs& args) {
   fmt::print("{}", load(args).resolved_text);
@@ -125,7 +213,7 @@ int run(const RunArgs& args) {
   H5Writer writer(spec.output, provenance);
 
   ExecOptions exec;
-  exec.threads = args.threads > 0 ? args.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  exec.threads = thread_count(args.threads);
   exec.block_size = args.block_size;
   Progress progress(spec, !args.quiet);
   RunControl control;

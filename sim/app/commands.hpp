@@ -10,6 +10,7 @@ struct RunArgs {
   std::string from;                    // repeat the run stored in this output file
   std::vector<std::string> overrides;  // --set SECTION.KEY=VALUE
   std::string output;                  // -o, overrides run.output
+  std::string resume;                  // continue the interrupted run in this output file
   int threads = 0;                     // 0: all cores
   int block_size = 512;
   bool overwrite = false;
@@ -18,6 +19,7 @@ struct RunArgs {
 
 int run(const RunArgs& args);
 int validate(const RunArgs& args);
+int plan(const RunArgs& args);
 int summarize(const std::string& file, const std::string& format);
 int inspect(const std::string& file);
 

@@ -23,6 +23,8 @@ usage: dyad COMMAND [options]
 commands:
   run CONFIG        run the simulation a config describes, write an HDF5 file
   validate CONFIG   check a config and print it resolved, every key with its value
+  plan CONFIG       points, couples, couple-ticks, output size and run time of a config,
+                    and its first sweep points, without running it
   summarize FILE    per pairing and metric: n, mean, sd, 95% CI, Cohen's d vs secure-secure
   inspect FILE      provenance, dimensions, variables, sizes and completeness of a file
   analyze FILE      closed-form steady states and stability beside the simulated values
@@ -74,13 +76,19 @@ int dispatch(int argc, char** argv) {
   const std::string command = args[0];
   const std::vector<std::string> rest(args.begin() + 1, args.end());
 
-  if (command == "run" || command == "validate") {
+  if (command == "run" || command == "validate" || command == "plan") {
     po::options_description o("options");
     o.add_options()("config", po::value<std::string>(), "config file (INI)")(
         "set", po::value<std::vector<std::string>>()->composing(),
         "SECTION.KEY=VALUE, overrides the config file; repeatable");
+    if (command == "plan")
+      o.add_options()("threads", po::value<int>()->default_value(0), "threads the estimate assumes (0: all cores)")(
+          "block-size", po::value<int>()->default_value(512), "couples per block");
     if (command == "run") {
       o.add_options()("output,o", po::value<std::string>(), "output file, overrides run.output")(
+          "resume", po::value<std::string>(),
+          "continue the interrupted run whose output is FILE (or FILE.partial); the config must "
+          "be the one it was started with")(
           "from", po::value<std::string>(), "repeat the run stored in a Dyad output file")(
           "threads", po::value<int>()->default_value(0), "worker threads (0: all cores)")(
           "block-size", po::value<int>()->default_value(512),
@@ -95,14 +103,20 @@ int dispatch(int argc, char** argv) {
     dyad::app::RunArgs r;
     if (p.vm.count("config")) r.config = p.vm["config"].as<std::string>();
     r.overrides = strings(p.vm, "set");
-    if (command == "validate") {
-      if (r.config.empty()) throw dyad::InputError("command line", 0, "", "dyad validate: give a CONFIG file");
-      return dyad::app::validate(r);
+    if (command == "validate" || command == "plan") {
+      if (r.config.empty()) throw dyad::InputError("command line", 0, "", "dyad " + command + ": give a CONFIG file");
+      if (command == "validate") return dyad::app::validate(r);
+      r.threads = p.vm["threads"].as<int>();
+      r.block_size = p.vm["block-size"].as<int>();
+      if (r.threads < 0) throw dyad::InputError("command line", 0, "--threads", "must be >= 0");
+      if (r.block_size < 1) throw dyad::InputError("command line", 0, "--block-size", "must be >= 1");
+      return dyad::app::plan(r);
     }
     if (p.vm.count("from")) r.from = p.vm["from"].as<std::string>();
     if (r.config.empty() == r.from.empty())
       throw dyad::InputError("command line", 0, "", "dyad run: give either a CONFIG file or --from FILE.h5");
     if (p.vm.count("output")) r.output = p.vm["output"].as<std::string>();
+    if (p.vm.count("resume")) r.resume = p.vm["resume"].as<std::string>();
     r.threads = p.vm["threads"].as<int>();
     r.block_size = p.vm["block-size"].as<int>();
     if (r.threads < 0) throw dyad::InputError("command line", 0, "--threads", "must be >= 0");

@@ -1,6 +1,7 @@
 #include "sim/core/sweep.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <algorithm>
 #include <numeric>
@@ -49,9 +50,13 @@ std::vector<double> parse_range(const std::string& text) {
   if (n == 1 && start != stop)
     throw std::invalid_argument("a range of one value needs start == stop, got '" + text + "'");
   std::vector<double> values(n);
-  // i / (n - 1) of the way, with the ends exact: a reader compares against 0 and 1.
-  for (int i = 0; i < n; ++i)
-    values[i] = i == n - 1 ? stop : start + (stop - start) * i / (n - 1);
+  // i / (n - 1) of the way, rounded to 15 significant digits: 0.1:0.6:6 means 0.3,
+  // not 0.30000000000000004, to whoever reads the file or the resolved config.
+  for (int i = 0; i < n; ++i) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.15g", start + (stop - start) * i / (n - 1));
+    values[i] = i == n - 1 ? stop : std::strtod(text, nullptr);
+  }
   return values;
 }
 
