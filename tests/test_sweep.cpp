@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <stdexcept>
 
@@ -163,4 +164,30 @@ TEST_CASE("common random numbers: replicate k meets the same outside world at ev
   run_model(c.points[1].spec, c.points[1].model_params, b, ExecOptions{2, 8});
   CHECK(a.traits == b.traits);  // shared stream: traits (and day events, work demands)
   CHECK(a.hash != b.hash);
+}
+
+TEST_CASE("the random pairing: styles drawn by prevalence, the same couples at every point") {
+  const Config c = load_config_text(
+      "[run]\ndays = 1\ncouples = 4000\n[pairings]\nlist = random\n"
+      "[style.secure]\nprevalence = 0.7\n[style.fearful]\nprevalence = 0\n"
+      "[sweep]\nmodel.b0 = 2, 4\n",
+      "random.ini");
+  CHECK(c.spec.pairing_name(0) == "random");
+  const RunLayout first = make_layout(c.points[0].spec), second = make_layout(c.points[1].spec);
+  CHECK(first.style_a == second.style_a);  // common random numbers: replicate k is one couple
+  CHECK(first.style_b == second.style_b);
+  // shares: secure 0.7, anxious 0.11, avoidant 0.25, fearful never (weights normalised by 1.06)
+  int count[4] = {};
+  for (auto s : first.style_a) ++count[s];
+  for (auto s : first.style_b) ++count[s];
+  const double n = 8000, want[4] = {0.7 / 1.06, 0.11 / 1.06, 0.25 / 1.06, 0};
+  for (int s = 0; s < 4; ++s) {
+    CAPTURE(s);
+    CHECK(std::fabs(count[s] / n - want[s]) < 4.5 * std::sqrt(want[s] * (1 - want[s]) / n) + 1e-12);
+  }
+  CHECK(count[3] == 0);
+  CHECK_THROWS_AS(load_config_text("[pairings]\nlist = random\n[style.secure]\nprevalence = 0\n"
+                                   "[style.anxious]\nprevalence = 0\n[style.avoidant]\nprevalence = 0\n"
+                                   "[style.fearful]\nprevalence = 0\n", "none.ini"),
+                  InputError);
 }

@@ -125,9 +125,23 @@ TEST_CASE("F3 conflicts per week with styles at population prevalence, paired at
       weight += w;
     }
   CHECK(weight == doctest::Approx(1.0));
-  report("F3", "conflicts per couple per week, population", expected, "1-4");
+  report("F3", "conflicts per couple per week, population (mix)", expected, "1-4");
   CHECK(expected >= 1.0);
   CHECK(expected <= 4.0);
+
+  // The same population simulated directly: the random pairing draws each partner's
+  // style by prevalence (default_styles()), couple by couple.
+  Run direct;
+  direct.spec.styles = default_styles();
+  direct.spec.pairings = {{0, 0, true}};
+  direct.spec.couples = 4 * kCouples;
+  direct.spec.days = kDays;
+  direct.spec.seed = 2026;
+  run_model(direct.spec, attachment::Params{}, direct.sink, ExecOptions{kThreads, 256});
+  const double simulated = direct.mean("random", "conflicts_per_week");
+  report("F3", "conflicts per couple per week, random pairing", simulated, "1-4");
+  CHECK(simulated >= 1.0);
+  CHECK(simulated <= 4.0);
 }
 
 TEST_CASE("F4 demand-withdraw roles") {

@@ -103,7 +103,7 @@ const po::options_description& fixed_keys() {
   return keys;
 }
 
-constexpr const char* style_keys[] = {"anxiety", "avoidance", "spread"};
+constexpr const char* style_keys[] = {"anxiety", "avoidance", "spread", "prevalence"};
 
 // Converts `e.value` with the type registered for it, so that "2.5" is no int and
 // "10x" no number; the Boost error becomes one that names file, line and key.
@@ -214,8 +214,8 @@ std::string resolved_text(const Config& c) {
     t += (p ? ", " : "") + s.pairing_name(static_cast<int>(p));
   t += "\n";
   for (const auto& style : s.styles)
-    t += fmt::format("\n[style.{}]\nanxiety = {}\navoidance = {}\nspread = {}\n", style.name,
-                     style.anxiety, style.avoidance, style.spread);
+    t += fmt::format("\n[style.{}]\nanxiety = {}\navoidance = {}\nspread = {}\nprevalence = {}\n",
+                     style.name, style.anxiety, style.avoidance, style.spread, style.prevalence);
   t += "\n[model]\n";
   for (const auto& p : c.model_params)
     t += fmt::format("# {}\n{} = {}\n", p.doc, p.name, format_value(p.value, p.integer));
@@ -268,7 +268,7 @@ Sweep parse_sweep(const std::vector<Entry>& entries, const Config& base,
       bool known = false;
       for (const auto& st : base.spec.styles) known |= st.name == style;
       if (!known) fail(e.where, e.full(), fmt::format("unknown style '{}' (define [style.{}] first)", style, style));
-      if (name != "anxiety" && name != "avoidance" && name != "spread")
+      if (std::find(std::begin(style_keys), std::end(style_keys), name) == std::end(style_keys))
         fail(e.where, e.full(), "unknown key" + suggestion(name, {std::begin(style_keys), std::end(style_keys)}));
       sweepable = true;
     }
@@ -408,13 +408,14 @@ Config resolve(std::vector<Entry> entries, const std::string& origin) {
       new_styles.emplace(name, e.where);
     }
     double* field = e.key == "anxiety" ? &it->anxiety : e.key == "avoidance" ? &it->avoidance
-                  : e.key == "spread" ? &it->spread : nullptr;
+                  : e.key == "spread" ? &it->spread : e.key == "prevalence" ? &it->prevalence : nullptr;
     if (!field)
       fail(e.where, key, "unknown key" + suggestion(e.key, {std::begin(style_keys), std::end(style_keys)}));
     *field = typed<double>(e, "a number");
+    const char* meaning = e.key == "spread" ? "sd of the traits"
+                        : e.key == "prevalence" ? "a share of the population" : "an ECR dimension";
     if (*field < 0 || *field > 1)
-      fail(e.where, key, fmt::format("must lie in [0, 1] ({}), got {}",
-                                     e.key == "spread" ? "sd of the traits" : "an ECR dimension", *field));
+      fail(e.where, key, fmt::format("must lie in [0, 1] ({}), got {}", meaning, *field));
   }
   for (const auto& [name, where] : new_styles) {
     const auto& s = *std::find_if(spec.styles.begin(), spec.styles.end(),
@@ -445,11 +446,21 @@ Config resolve(std::vector<Entry> entries, const std::string& origin) {
       std::set<std::pair<int, int>> seen;
       for (std::string item; std::getline(items, item, ',');) {
         item = trim(item);
+        if (item == "random") {  // partners' styles drawn by prevalence, couple by couple
+          if (!seen.insert({-1, -1}).second)
+            fail(at, "pairings.list", "pairing 'random' is listed twice");
+          double total = 0;
+          for (const auto& st : spec.styles) total += st.prevalence;
+          if (!(total > 0))
+            fail(at, "pairings.list", "the random pairing needs a style with prevalence above 0");
+          spec.pairings.push_back({0, 0, true});
+          continue;
+        }
         const auto dash = item.find('-');
         if (item.empty() || dash == std::string::npos || dash == 0 || dash + 1 == item.size() ||
             item.find('-', dash + 1) != std::string::npos)
           fail(at, "pairings.list",
-               fmt::format("'{}' is not a pairing: write STYLE-STYLE, e.g. secure-anxious", item));
+               fmt::format("'{}' is not a pairing: write STYLE-STYLE, e.g. secure-anxious, or random", item));
         const PairingDef p{style_index(item.substr(0, dash)), style_index(item.substr(dash + 1))};
         if (!seen.insert({p.style_a, p.style_b}).second)
           fail(at, "pairings.list", fmt::format("pairing '{}' is listed twice", item));

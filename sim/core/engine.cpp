@@ -10,12 +10,40 @@ RunLayout make_layout(const RunSpec& spec) {
   layout.couple_replicate.reserve(n);
   layout.style_a.reserve(n);
   layout.style_b.reserve(n);
+  // The random pairing: partners' styles drawn independently by prevalence, keyed by
+  // replicate in the shared domain, so under common random numbers replicate k is the
+  // same couple at every point (and, without, by couple id and point).
+  double total = 0;
+  for (const auto& s : spec.styles) total += s.prevalence;
+  const rng::Seed seed(spec.seed);
+  auto draw_style = [&](std::uint32_t bits) {
+    const double u = static_cast<double>(bits) * 0x1p-32 * total;
+    double sum = 0;
+    int last = 0;
+    for (int s = 0; s < static_cast<int>(spec.styles.size()); ++s) {
+      if (spec.styles[s].prevalence <= 0) continue;
+      sum += spec.styles[s].prevalence;
+      last = s;
+      if (u < sum) return s;
+    }
+    return last;  // u rounded up to the total
+  };
   for (int p = 0; p < static_cast<int>(spec.pairings.size()); ++p) {
     for (int k = 0; k < spec.couples; ++k) {
       layout.couple_pairing.push_back(p);
       layout.couple_replicate.push_back(k);
-      layout.style_a.push_back(static_cast<std::int8_t>(spec.pairings[p].style_a));
-      layout.style_b.push_back(static_cast<std::int8_t>(spec.pairings[p].style_b));
+      int a = spec.pairings[p].style_a, b = spec.pairings[p].style_b;
+      if (spec.pairings[p].random) {
+        const std::uint64_t id = static_cast<std::uint64_t>(p) * spec.couples + k;
+        const rng::Subject who = spec.common_random_numbers
+                                     ? rng::Subject{static_cast<std::uint32_t>(k), rng::shared_domain}
+                                     : rng::Subject{static_cast<std::uint32_t>(id), spec.point | rng::shared_domain};
+        const auto bits = rng::draw(seed, 0, rng::random_pairing_stream, who);
+        a = draw_style(bits[0]);
+        b = draw_style(bits[1]);
+      }
+      layout.style_a.push_back(static_cast<std::int8_t>(a));
+      layout.style_b.push_back(static_cast<std::int8_t>(b));
     }
   }
   return layout;

@@ -23,6 +23,10 @@ using Bits = std::array<std::uint32_t, 4>;
 
 inline constexpr std::uint32_t shared_domain = 0x80000000u;
 
+// Stream ids below 2^16 belong to the models (models/*/streams.hpp); the engine's own
+// draws use ids above, so no model can collide with them.
+inline constexpr std::uint32_t random_pairing_stream = 0x10001u;  // styles of a random pairing
+
 // Who a draw belongs to: precomputed once per couple (STYLE.md lesson 3).
 struct Subject {
   std::uint32_t lo = 0;

@@ -15,12 +15,17 @@ struct StyleDef {
   double anxiety = 0.15;    // centroid, [0, 1]
   double avoidance = 0.15;  // centroid, [0, 1]
   double spread = 0.08;     // sd of the clipped normal around the centroid, >= 0
+  // Relative frequency in the population, used by the `random` pairing (weights are
+  // normalised over the styles; a style with 0 is never drawn).
+  double prevalence = 0;
 };
 
-// Indices into RunSpec::styles: partner a's style and partner b's.
+// Indices into RunSpec::styles: partner a's style and partner b's. The `random`
+// pairing draws both for every couple from the styles' prevalences instead.
 struct PairingDef {
   int style_a = 0;
   int style_b = 0;
+  bool random = false;
 };
 
 enum class Record { summary, daily };
@@ -48,17 +53,20 @@ struct RunSpec {
   std::vector<PairingDef> pairings;   // default: secure-secure
 
   std::string pairing_name(int p) const {
+    if (pairings[p].random) return "random";
     return styles[pairings[p].style_a].name + "-" + styles[pairings[p].style_b].name;
   }
   long long total_couples() const { return static_cast<long long>(couples) * pairings.size(); }
 };
 
-// The four styles of Bartholomew & Horowitz (1991) at the MODEL.md centroids.
+// The four styles of Bartholomew & Horowitz (1991) at the MODEL.md centroids, with
+// the prevalences of a US national sample (Mickelson, Kessler & Shaver 1997: secure
+// 59%, avoidant 25%, anxious 11%; the unclassified 5% taken as fearful).
 inline std::vector<StyleDef> default_styles() {
-  return {{"secure", 0.15, 0.15, 0.08},
-          {"anxious", 0.80, 0.20, 0.08},
-          {"avoidant", 0.20, 0.80, 0.08},
-          {"fearful", 0.80, 0.80, 0.08}};
+  return {{"secure", 0.15, 0.15, 0.08, 0.59},
+          {"anxious", 0.80, 0.20, 0.08, 0.11},
+          {"avoidant", 0.20, 0.80, 0.08, 0.25},
+          {"fearful", 0.80, 0.80, 0.08, 0.05}};
 }
 
 // How to execute a run. Nothing here may change the output (tested by golden hash).
