@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is missing, then builds and runs every test twice: a CI build with
-# warnings as errors, and an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# Installs what is missing, then builds and runs every test: a CI build with warnings
+# as errors; the same suite under AddressSanitizer + UndefinedBehaviorSanitizer; the
+# threaded engine and writer under ThreadSanitizer; and a bounded libFuzzer run over
+# the config reader and sweep expansion (clang).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -16,3 +18,28 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDYAD_WERROR=ON \
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure
+
+echo "== ThreadSanitizer: the threaded engine and the writer thread"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDYAD_WERROR=ON \
+      -DDYAD_SANITIZE=thread >/dev/null
+cmake --build build-tsan -j "$jobs" --target dyad_tests
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/dyad_tests \
+  --test-case='golden hash*,*stop request*,*sink failure*,H5Writer*,data_hash*,seeds*'
+
+echo "== libFuzzer: config reader and sweep expansion, 60 s"
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DDYAD_WERROR=ON -DDYAD_FUZZ=ON -DDYAD_SANITIZE=address,undefined >/dev/null
+cmake --build build-fuzz -j "$jobs" --target dyad_fuzz_config
+# Inputs that once failed are run first, one by one, as regression tests.
+regressions=(tests/fuzz/regressions/*)
+if [ -e "${regressions[0]}" ]; then build-fuzz/dyad_fuzz_config "${regressions[@]}"; fi
+corpus=$(mktemp -d)
+trap 'rm -rf "$corpus"' EXIT
+cp tests/fuzz/corpus/* "$corpus"/
+if ! build-fuzz/dyad_fuzz_config -max_total_time=60 -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+       -print_final_stats=1 -artifact_prefix=build-fuzz/ "$corpus" > build-fuzz/fuzz.log 2>&1; then
+  tail -n 60 build-fuzz/fuzz.log
+  echo "fuzz: a failing input was saved in build-fuzz/ (crash-*, timeout-*, oom-*); add it to tests/fuzz/regressions/"
+  exit 1
+fi
+grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" build-fuzz/fuzz.log

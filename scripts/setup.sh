@@ -10,6 +10,7 @@ packages=(
   libfmt-dev doctest-dev librandom123-dev
   python3-h5py python3-numpy python3-matplotlib python3-xarray python3-netcdf4
   python3-h5netcdf netcdf-bin
+  clang-14 libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -341,7 +341,14 @@ Sweep parse_sweep(const std::vector<Entry>& entries, const Config& base,
   if (sweep.mode == SweepMode::grid)
     for (const auto& a : sweep.axes) points *= static_cast<double>(a.values.size());
   else if (sweep.mode == SweepMode::zip) points = static_cast<double>(sweep.axes.front().values.size());
-  if (points > 1e7) fail(mode_origin, "sweep", fmt::format("{:.0f} points: more than 10,000,000", points));
+  // Checked before any point is built: each holds a resolved spec and parameter list.
+  if (points > 1e5)
+    fail(mode_origin, "sweep", fmt::format("{:.0f} points: more than 100,000 (split the sweep)", points));
+  const double couples = points * static_cast<double>(base.spec.total_couples());
+  if (couples > static_cast<double>(base.spec.max_couples))
+    fail(mode_origin, "sweep",
+         fmt::format("{:.0f} points x {} couples = {:.0f} couples exceeds run.max_couples = {} (raise it if "
+                     "you mean it)", points, base.spec.total_couples(), couples, base.spec.max_couples));
   sweep.points = expand_points(sweep);
   return sweep;
 }
@@ -417,7 +424,9 @@ Config resolve(std::vector<Entry> entries, const std::string& origin) {
     if (*field < 0 || *field > 1)
       fail(e.where, key, fmt::format("must lie in [0, 1] ({}), got {}", meaning, *field));
   }
-  for (const auto& [name, where] : new_styles) {
+  for (const auto& new_style : new_styles) {  // no structured binding: clang 14 cannot capture one
+    const std::string& name = new_style.first;
+    const Origin& where = new_style.second;
     const auto& s = *std::find_if(spec.styles.begin(), spec.styles.end(),
                                   [&](const StyleDef& d) { return d.name == name; });
     if (std::isnan(s.anxiety) || std::isnan(s.avoidance))
@@ -471,7 +480,9 @@ Config resolve(std::vector<Entry> entries, const std::string& origin) {
   }
   // Model parameters, typed as the model declares them.
   c.model_params = model->defaults();
-  for (const auto& [key, e] : last) {
+  for (const auto& entry : last) {
+    const std::string& key = entry.first;
+    const Entry& e = entry.second;
     if (e.section != "model") continue;
     auto it = std::find_if(c.model_params.begin(), c.model_params.end(),
                            [&](const ModelParam& p) { return p.name == e.key; });
