@@ -1,13 +1,16 @@
 // The HDF5 writer and reader (schema v1, docs/output.md): a small run written through
 // H5Writer and read back with read_dyad_file and with plain HDF5 calls, against what
-// the engine handed a HashSink for the same spec. The Python view of the same files
-// (xarray, netCDF4, ncdump) is tests/scripts/test_schema.py.
+// the engine handed a HashSink for the same spec; sweeps written point by point against
+// each point's own run; interrupted, failed and killed runs resumed with reopen() to
+// the data of an uninterrupted run. The Python view of the same files (xarray,
+// netCDF4, ncdump) is tests/scripts/test_schema.py.
 #include <doctest/doctest.h>
 // dyad_tests does not get HDF5's include directory from CMake (dyad_io keeps HDF5
 // private); Debian installs the serial headers under hdf5/serial/.
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include <fmt/core.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -411,4 +414,440 @@ TEST_CASE("read_dyad_file: anything that is not a Dyad output is an InputError n
     CHECK_THROWS_AS(data_hash(path), InputError);
     CHECK_THROWS_AS(stored_config(path), InputError);
   }
+}
+
+// --- sweeps (docs/output.md "Sweeps") ---------------------------------------------------
+
+namespace {
+
+// Everything the engine hands a sink for one run, kept: the per-point reference.
+struct RecordingSink final : Sink {
+  std::int64_t n = 0;
+  std::size_t n_daily = 0;
+  std::vector<std::int32_t> couple_pairing;
+  std::vector<float> traits;                 // [trait][couple]
+  std::vector<std::vector<float>> days;      // [day][metric][couple]
+  std::vector<std::string> summary_names;
+  std::vector<double> summary;               // [summary][couple]
+  void begin(const RunLayout& layout, const float* t) override {
+    n = layout.n_couples();
+    n_daily = layout.daily.size();
+    couple_pairing = layout.couple_pairing;
+    traits.assign(t, t + layout.traits.size() * n);
+    for (const auto& m : layout.summary) summary_names.push_back(m.name);
+  }
+  void write_day(int, const float* daily) override { days.emplace_back(daily, daily + n_daily * n); }
+  void finish(const double* s, RunStatus, int) override { summary.assign(s, s + summary_names.size() * n); }
+};
+
+// Three points of a zip over a model key and a style key, 2 pairings x 10 couples, 4 days.
+Sweep test_sweep() {
+  Sweep s;
+  s.mode = SweepMode::zip;
+  s.axes = {{"model.work_load_b", {0.1, 0.3, 0.5}, 0, 0}, {"style.anxious.anxiety", {0.6, 0.7, 0.9}, 0, 0}};
+  s.points = {{0.1, 0.6}, {0.3, 0.7}, {0.5, 0.9}};
+  return s;
+}
+
+RunSpec sweep_spec() {
+  RunSpec spec;
+  spec.styles = default_styles();
+  spec.pairings = {{0, 0}, {0, 1}};
+  spec.couples = 10;
+  spec.days = 4;
+  spec.seed = 5150;
+  spec.record = Record::daily;
+  return spec;
+}
+
+// What the config reader does for point p: the swept values in spec and parameters.
+RunSpec spec_at(const Sweep& s, int p) {
+  RunSpec spec = sweep_spec();
+  spec.point = static_cast<std::uint32_t>(p);
+  spec.styles[1].anxiety = s.points[p][1];
+  return spec;
+}
+ModelParams params_at(const Sweep& s, int p) {
+  ModelParams params = to_model_params(attachment::Params{});
+  for (auto& m : params)
+    if (m.name == "work_load_b") m.value = s.points[p][0];
+  return params;
+}
+
+// Runs `points` through the writer the way `dyad run` drives a sweep; stops at the
+// first run that does not complete and returns its status.
+RunStatus run_points(H5Writer& w, const Sweep& s, const std::vector<int>& points, const RunControl& control = {}) {
+  for (int p : points) {
+    w.start_point(p);
+    const RunResult r = run_model(spec_at(s, p), params_at(s, p), w, ExecOptions{2, 8}, control);
+    if (r.status != RunStatus::complete) return r.status;
+  }
+  return RunStatus::complete;
+}
+
+std::string write_sweep(const TempDir& dir, const std::string& name) {
+  const Sweep s = test_sweep();
+  const std::string path = dir.file(name);
+  H5Writer w(path, provenance(sweep_spec()), s);
+  REQUIRE(run_points(w, s, {0, 1, 2}) == RunStatus::complete);
+  REQUIRE(w.points_done() == std::vector<int>{0, 1, 2});
+  REQUIRE(w.close(RunStatus::complete) == RunStatus::complete);
+  return path;
+}
+
+template <class T>
+T attr_value(hid_t obj, const char* name, hid_t mem_type) {
+  T value{};
+  const hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
+  CHECK(H5Aread(attr, mem_type, &value) >= 0);
+  H5Aclose(attr);
+  return value;
+}
+
+std::string text_attr(hid_t obj, const char* name) {
+  const hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
+  const hid_t type = H5Aget_type(attr);
+  std::string value(H5Tget_size(type), '\0');
+  CHECK(H5Aread(attr, type, value.data()) >= 0);
+  H5Tclose(type);
+  H5Aclose(attr);
+  return value.substr(0, value.find('\0'));
+}
+
+}  // namespace
+
+TEST_CASE("H5Writer sweep: a point dimension, swept keys, couple_point, per-point data equal each point's run") {
+  const Sweep s = test_sweep();
+  const TempDir dir;
+  const std::string path = write_sweep(dir, "sweep.h5");
+  CHECK(fs::is_regular_file(path));
+  CHECK_FALSE(fs::exists(path + ".partial"));
+  const std::size_t per_point = 20, total = 60;
+
+  const DyadFile f = read_dyad_file(path);
+  CHECK(f.status == "complete");
+  CHECK(f.days_completed == 4);
+  CHECK(f.is_sweep());
+  CHECK(f.n_points() == 3);
+  CHECK(f.sweep_mode == "zip");
+  CHECK(f.sweep_keys == std::vector<std::string>{"model.work_load_b", "style.anxious.anxiety"});
+  CHECK(f.sweep_values == s.points);
+  CHECK(f.sweep_key_index("style.anxious.anxiety") == 1);
+  CHECK(f.sweep_key_index("model_work_load_b") == 0);
+  CHECK(f.sweep_key_index("model.b0") == -1);
+  CHECK(f.point_status == std::vector<std::int8_t>{1, 1, 1});
+  CHECK(f.point_message == std::vector<std::string>{"", "", ""});
+  CHECK(f.point_days_completed == std::vector<std::int32_t>{4, 4, 4});
+  REQUIRE(f.couple_point.size() == total);
+  REQUIRE(f.couple_pairing.size() == total);
+  for (std::size_t i = 0; i < total; ++i) {
+    CHECK(f.couple_point[i] == static_cast<std::int32_t>(i / per_point));
+    CHECK(f.couple_pairing[i] == static_cast<std::int32_t>(i % per_point / 10));
+  }
+  CHECK(f.sweep_value(25, 0) == 0.3);
+  CHECK(f.sweep_value(59, 1) == 0.9);
+  auto find = [&](const std::string& name) -> const VariableInfo* {
+    for (const auto& v : f.variables)
+      if (v.name == name) return &v;
+    return nullptr;
+  };
+  REQUIRE(find("tension_mean") != nullptr);
+  CHECK(find("tension_mean")->dims == std::vector<std::string>{"point", "day", "pairing"});
+  CHECK(find("tension_mean")->shape == std::vector<std::uint64_t>{3, 4, 2});
+  REQUIRE(find("tension") != nullptr);
+  CHECK(find("tension")->dims == std::vector<std::string>{"day", "couple"});
+  REQUIRE(find("model_work_load_b") != nullptr);
+  CHECK(find("model_work_load_b")->dims == std::vector<std::string>{"point"});
+  CHECK(find("couple_point")->dims == std::vector<std::string>{"couple"});
+  CHECK(find("point_status")->type == "int8");
+
+  const H5File h5(path);
+  CHECK(h5.is_scale("point"));
+  CHECK(h5.read<std::int32_t>("point", H5T_NATIVE_INT32, 3) == std::vector<std::int32_t>{0, 1, 2});
+  CHECK(h5.read<double>("style_anxious_anxiety", H5T_NATIVE_DOUBLE, 3) == std::vector<double>{0.6, 0.7, 0.9});
+  {
+    const hid_t ds = H5Dopen2(h5.id, "model_work_load_b", H5P_DEFAULT);
+    CHECK(text_attr(ds, "dyad_key") == "model.work_load_b");
+    CHECK(text_attr(ds, "long_name") == "swept config key model.work_load_b");
+    H5Dclose(ds);
+    const hid_t st = H5Dopen2(h5.id, "point_status", H5P_DEFAULT);
+    CHECK(text_attr(st, "flag_meanings") == "pending done failed");
+    H5Dclose(st);
+  }
+  CHECK(text_attr(h5.id, "sweep_mode") == "zip");
+  CHECK(text_attr(h5.id, "sweep_keys") == "model.work_load_b style.anxious.anxiety");
+  CHECK(attr_value<std::int32_t>(h5.id, "sweep_points", H5T_NATIVE_INT32) == 3);
+  CHECK(h5.chunk("tension") == std::vector<hsize_t>{1, per_point});
+
+  const std::size_t n_daily = std::size(attachment::daily_metrics);
+  std::vector<std::vector<float>> daily(n_daily);
+  for (std::size_t m = 0; m < n_daily; ++m)
+    daily[m] = h5.read<float>(attachment::daily_metrics[m].name, H5T_NATIVE_FLOAT, 4 * total);
+  for (int p = 0; p < 3; ++p) {
+    CAPTURE(p);
+    RecordingSink ref;
+    run_model(spec_at(s, p), params_at(s, p), ref, ExecOptions{1, 512});
+    REQUIRE(ref.days.size() == 4);
+    const std::size_t first = p * per_point;
+    // Traits and run summaries: the point's slice, bit for bit.
+    const auto anxiety_a = h5.read<float>("anxiety_a", H5T_NATIVE_FLOAT, total);
+    CHECK(std::memcmp(anxiety_a.data() + first, ref.traits.data(), per_point * sizeof(float)) == 0);
+    for (std::size_t r = 0; r < ref.summary_names.size(); ++r) {
+      CAPTURE(ref.summary_names[r]);
+      CHECK(bit_equal(f.summaries.at(ref.summary_names[r]).data() + first, ref.summary.data() + r * per_point,
+                      per_point));
+    }
+    for (std::size_t m = 0; m < n_daily; ++m) {
+      const std::string name = attachment::daily_metrics[m].name;
+      CAPTURE(name);
+      const auto mean = h5.read<double>((name + "_mean").c_str(), H5T_NATIVE_DOUBLE, 3 * 4 * 2);
+      const auto sd = h5.read<double>((name + "_sd").c_str(), H5T_NATIVE_DOUBLE, 3 * 4 * 2);
+      for (int d = 0; d < 4; ++d) {
+        const float* row = ref.days[d].data() + m * per_point;
+        // (day, couple): the point's columns of the row are the engine's row.
+        CHECK(std::memcmp(daily[m].data() + d * total + first, row, per_point * sizeof(float)) == 0);
+        for (int q = 0; q < 2; ++q) {
+          double sum = 0, squares = 0;
+          int k = 0;
+          for (int c = 0; c < 10; ++c)
+            if (!std::isnan(row[q * 10 + c])) sum += row[q * 10 + c], ++k;
+          const double want_mean = k > 0 ? sum / k : NAN;
+          for (int c = 0; c < 10; ++c)
+            if (!std::isnan(row[q * 10 + c])) squares += (row[q * 10 + c] - want_mean) * (row[q * 10 + c] - want_mean);
+          const double want_sd = k > 1 ? std::sqrt(squares / (k - 1)) : NAN;
+          const double got_mean = mean[(p * 4 + d) * 2 + q], got_sd = sd[(p * 4 + d) * 2 + q];
+          CHECK((std::isnan(want_mean) ? std::isnan(got_mean) : got_mean == doctest::Approx(want_mean).epsilon(1e-12)));
+          CHECK((std::isnan(want_sd) ? std::isnan(got_sd) : got_sd == doctest::Approx(want_sd).epsilon(1e-9)));
+        }
+      }
+    }
+  }
+  // The points differ (the swept keys reach the runs).
+  const auto& run_tension = f.summaries.at("tension");
+  CHECK_FALSE(bit_equal(run_tension.data(), run_tension.data() + per_point, per_point));
+}
+
+TEST_CASE("H5Writer sweep: an interrupted sweep, reopened and finished, ends bit-identical") {
+  const Sweep s = test_sweep();
+  const TempDir dir;
+  const std::uint64_t reference = data_hash(write_sweep(dir, "whole.h5"));
+  const std::string path = dir.file("resumed.h5");
+
+  // Stopped on day 2 of point 1 (the engine's RunControl, as SIGINT does).
+  std::atomic<bool> stop{false};
+  int running = -1;
+  RunControl control;
+  control.stop = &stop;
+  control.on_day = [&](int days) {
+    if (running == 1 && days == 2) stop = true;
+  };
+  auto run_until_stopped = [&](H5Writer& w) {
+    for (int p : {0, 1, 2}) {
+      running = p;
+      w.start_point(p);
+      if (run_model(spec_at(s, p), params_at(s, p), w, ExecOptions{2, 8}, control).status != RunStatus::complete)
+        return;
+    }
+  };
+
+  SUBCASE("closed as interrupted") {
+    {
+      H5Writer w(path, provenance(sweep_spec()), s);
+      run_until_stopped(w);
+      CHECK(w.points_done() == std::vector<int>{0});
+      CHECK(w.close(RunStatus::interrupted) == RunStatus::interrupted);
+    }
+    const DyadFile f = read_dyad_file(path + ".partial");
+    CHECK(f.status == "interrupted");
+    CHECK(f.point_status == std::vector<std::int8_t>{1, 0, 0});
+    CHECK(f.point_days_completed == std::vector<std::int32_t>{4, 2, 0});
+    CHECK(f.days_completed == 0);
+  }
+  SUBCASE("the writer dropped without close (marked failed)") {
+    {
+      H5Writer w(path, provenance(sweep_spec()), s);
+      run_until_stopped(w);
+    }
+    const DyadFile f = read_dyad_file(path + ".partial");
+    CHECK(f.status == "failed");
+    CHECK(f.point_status == std::vector<std::int8_t>{1, 0, 0});
+  }
+  CHECK_FALSE(fs::exists(path));
+
+  const auto w = H5Writer::reopen(path + ".partial");
+  CHECK(w->is_sweep());
+  CHECK(w->n_points() == 3);
+  CHECK(w->final_path() == path);
+  const std::vector<int> done = w->points_done();
+  REQUIRE(done == std::vector<int>{0});
+  CHECK(run_points(*w, s, {1, 2}) == RunStatus::complete);
+  CHECK(w->close(RunStatus::complete) == RunStatus::complete);
+  REQUIRE(fs::is_regular_file(path));
+  CHECK_FALSE(fs::exists(path + ".partial"));
+  const DyadFile f = read_dyad_file(path);
+  CHECK(f.status == "complete");
+  CHECK(f.point_status == std::vector<std::int8_t>{1, 1, 1});
+  CHECK(data_hash(path) == reference);
+
+  // Complete: nothing to resume, whichever name is given.
+  for (const std::string& name : {path, path + ".partial"}) {
+    CAPTURE(name);
+    CHECK_THROWS_AS(H5Writer::reopen(name), InputError);
+  }
+  try {
+    H5Writer::reopen(path);
+    FAIL("no exception");
+  } catch (const InputError& e) {
+    CHECK(e.file() == path);
+    CHECK(std::string(e.what()).find("complete") != std::string::npos);
+  }
+}
+
+TEST_CASE("H5Writer sweep: a failed point keeps the file partial with its message; a resume reruns it") {
+  const Sweep s = test_sweep();
+  const TempDir dir;
+  const std::uint64_t reference = data_hash(write_sweep(dir, "whole.h5"));
+  const std::string path = dir.file("failed.h5");
+  {
+    H5Writer w(path, provenance(sweep_spec()), s);
+    CHECK(run_points(w, s, {0}) == RunStatus::complete);
+    w.start_point(1);
+    w.fail_point(1, "disk full (test)");
+    CHECK(run_points(w, s, {2}) == RunStatus::complete);
+    CHECK(w.points_done() == std::vector<int>{0, 2});
+    // Complete as far as the caller knows, but a point failed: failed, not renamed.
+    CHECK(w.close(RunStatus::complete) == RunStatus::failed);
+  }
+  CHECK_FALSE(fs::exists(path));
+  const DyadFile f = read_dyad_file(path + ".partial");
+  CHECK(f.status == "failed");
+  CHECK(f.point_status == std::vector<std::int8_t>{1, 2, 1});
+  CHECK(f.point_message == std::vector<std::string>{"", "disk full (test)", ""});
+
+  const auto w = H5Writer::reopen(path);
+  CHECK(w->points_done() == std::vector<int>{0, 2});
+  CHECK(run_points(*w, s, {1}) == RunStatus::complete);
+  CHECK(w->close(RunStatus::complete) == RunStatus::complete);
+  CHECK(read_dyad_file(path).point_message == std::vector<std::string>{"", "", ""});
+  CHECK(data_hash(path) == reference);
+}
+
+TEST_CASE("H5Writer: a plain run resumed with reopen() restarts its one point and ends bit-identical") {
+  RunSpec spec = h5_spec();
+  const TempDir dir;
+  const std::string whole = dir.file("whole.h5");
+  REQUIRE(write_run(spec, whole).status == RunStatus::complete);
+  const std::string path = dir.file("cut.h5");
+  std::atomic<bool> stop{false};
+  RunControl control;
+  control.stop = &stop;
+  control.on_day = [&](int days) {
+    if (days == 3) stop = true;
+  };
+  REQUIRE(write_run(spec, path, {2, 8}, control).status == RunStatus::interrupted);
+  const DyadFile cut = read_dyad_file(path + ".partial");
+  CHECK(cut.point_status == std::vector<std::int8_t>{0});
+  CHECK(cut.couple_point == std::vector<std::int32_t>(cut.couple_pairing.size(), 0));
+  CHECK_FALSE(cut.is_sweep());
+  {
+    const auto w = H5Writer::reopen(path);
+    CHECK_FALSE(w->is_sweep());
+    CHECK(w->points_done().empty());
+    w->start_point(0);
+    REQUIRE(run_model(spec, attachment::Params{}, *w, ExecOptions{3, 5}).status == RunStatus::complete);
+    CHECK(w->points_done() == std::vector<int>{0});
+    CHECK(w->close(RunStatus::complete) == RunStatus::complete);  // finish() closed it
+  }
+  REQUIRE(fs::is_regular_file(path));
+  CHECK_FALSE(fs::exists(path + ".partial"));
+  const DyadFile f = read_dyad_file(path);
+  CHECK(f.status == "complete");
+  CHECK(f.point_status == std::vector<std::int8_t>{1});
+  CHECK(data_hash(path) == data_hash(whole));
+
+  SUBCASE("a different run cannot be resumed into the file") {
+    const std::string other = dir.file("other.h5");
+    stop = false;
+    REQUIRE(write_run(spec, other, {2, 8}, control).status == RunStatus::interrupted);
+    const auto w = H5Writer::reopen(other);
+    RunSpec bigger = spec;
+    bigger.couples += 1;
+    CHECK_THROWS_AS(run_model(bigger, attachment::Params{}, *w, ExecOptions{1, 512}), InputError);
+  }
+}
+
+TEST_CASE("H5Writer::reopen: only an unfinished Dyad run, else an InputError naming the file") {
+  const TempDir dir;
+  const std::string text = dir.file("notes.h5.partial");
+  std::ofstream(text) << "not an HDF5 file\n";
+  const std::string plain = dir.file("other.h5");
+  {
+    const hid_t file = H5Fcreate(plain.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    H5Fclose(file);
+  }
+  for (const std::string& path : {text, plain, dir.file("missing.h5"), plain + ".partial"}) {
+    CAPTURE(path);
+    try {
+      H5Writer::reopen(path);
+      FAIL("no exception");
+    } catch (const InputError& e) {
+      CHECK(std::string(e.what()).find(path) != std::string::npos);
+    }
+  }
+  CHECK(fs::exists(plain));  // left as it was
+}
+
+TEST_CASE("H5Writer: a sweep writer without the sweep is exactly the plain run") {
+  const RunSpec spec = h5_spec();
+  const TempDir dir;
+  const std::string plain = dir.file("plain.h5"), empty = dir.file("empty_sweep.h5");
+  REQUIRE(write_run(spec, plain).status == RunStatus::complete);
+  {
+    H5Writer w(empty, provenance(spec), Sweep{});
+    CHECK_FALSE(w.is_sweep());
+    REQUIRE(run_model(spec, attachment::Params{}, w, ExecOptions{2, 8}).status == RunStatus::complete);
+  }
+  CHECK(data_hash(empty) == data_hash(plain));
+  const DyadFile f = read_dyad_file(empty);
+  CHECK(f.attributes.count("sweep_points") == 0);
+  for (const auto& v : f.variables) CHECK(v.name.rfind("point", 0) == std::string::npos);
+}
+
+TEST_CASE("H5Writer sweep: a killed run (no close, no destructor) resumes to the same data") {
+  const Sweep s = test_sweep();
+  const TempDir dir;
+  const std::uint64_t reference = data_hash(write_sweep(dir, "whole.h5"));
+  const std::string path = dir.file("killed.h5");
+  // The child dies like SIGKILL on day 2 of point 2: _exit runs no destructor and
+  // flushes nothing, so the file holds what the writer had flushed by then.
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    int running = -1;
+    RunControl control;
+    control.on_day = [&](int days) {
+      if (running == 2 && days == 2) ::_exit(0);
+    };
+    H5Writer w(path, provenance(sweep_spec()), s);
+    for (int p : {0, 1, 2}) {
+      running = p;
+      w.start_point(p);
+      run_model(spec_at(s, p), params_at(s, p), w, ExecOptions{2, 8}, control);
+    }
+    ::_exit(3);  // not reached
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  const DyadFile killed = read_dyad_file(path + ".partial");
+  CHECK(killed.status == "running");
+  CHECK(killed.point_status == std::vector<std::int8_t>{1, 1, 0});
+
+  const auto w = H5Writer::reopen(path);
+  REQUIRE(w->points_done() == std::vector<int>{0, 1});
+  CHECK(run_points(*w, s, {2}) == RunStatus::complete);
+  CHECK(w->close(RunStatus::complete) == RunStatus::complete);
+  CHECK(data_hash(path) == reference);
 }

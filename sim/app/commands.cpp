@@ -10,6 +10,8 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <sstream>
 #include <thread>
 
 #include "models/registry.hpp"
@@ -75,30 +77,81 @@ Config load(const RunArgs& args) {
 // A progress line on a terminal: couple-days done, rate, time left.
 class Progress {
  public:
-  Progress(const RunSpec& spec, bool enabled)
-      : enabled_(enabled && ::isatty(STDERR_FILENO)), days_(spec.days),
+  Progress(const RunSpec& spec, int points, bool enabled)
+      : enabled_(enabled && ::isatty(STDERR_FILENO)), days_(spec.days), points_(points),
         couples_(spec.total_couples()), start_(Clock::now()), last_(start_) {}
+  // Counts only what this process computes, so that a resumed run's rate is honest.
+  void point_started(int point, int points_left) {
+    point_ = point;
+    left_points_ = points_left;
+  }
   void day_done(int days) {
     if (!enabled_) return;
     const auto now = Clock::now();
     if (days < days_ && now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
     const double elapsed = std::chrono::duration<double>(now - start_).count();
-    const double done = static_cast<double>(days) * static_cast<double>(couples_);
+    const double done = (static_cast<double>(finished_points_) * days_ + days) * static_cast<double>(couples_);
+    const double total = static_cast<double>(finished_points_ + left_points_) * days_ * static_cast<double>(couples_);
     const double rate = done / std::max(elapsed, 1e-9);
-    const double left = (static_cast<double>(days_ - days) * static_cast<double>(couples_)) / rate;
-    fmt::print(stderr, "\rday {}/{}  {:.3g} couple-days  {:.3g} couple-days/s  ETA {:.0f} s   ",
-               days, days_, done, rate, left);
-    if (days == days_) fmt::print(stderr, "\n");
+    const double eta = (total - done) / rate;
+    if (points_ > 1) fmt::print(stderr, "\rpoint {}/{} ", point_ + 1, points_);
+    else fmt::print(stderr, "\r");
+    fmt::print(stderr, "day {}/{}  {:.3g} couple-days  {:.3g} couple-days/s  ETA {:.0f} s   ", days, days_,
+               done, rate, eta);
+    if (days == days_) {
+      ++finished_points_;
+      --left_points_;
+      if (left_points_ <= 0) fmt::print(stderr, "\n");
+    }
   }
 
  private:
   using Clock = std::chrono::steady_clock;
   bool enabled_;
-  int days_;
+  int days_, points_, point_ = 0, finished_points_ = 0, left_points_ = 1;
   long long couples_;
   Clock::time_point start_, last_;
 };
+
+// "section.key" -> value of every key of a resolved config text.
+std::map<std::string, std::string> resolved_keys(const std::string& text) {
+  std::map<std::string, std::string> keys;
+  std::string section;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line[0] == '[') {
+      section = line.substr(1, line.find(']') - 1);
+      continue;
+    }
+    const auto eq = line.find(" = ");
+    if (eq != std::string::npos) keys[section + "." + line.substr(0, eq)] = line.substr(eq + 3);
+  }
+  return keys;
+}
+
+// --resume continues a run only with the config it was started with: anything else
+// would mix two experiments in one file. run.output may differ (the file was named).
+void check_same_config(const std::string& file, const std::string& stored, const Config& config) {
+  const auto before = resolved_keys(stored), now = resolved_keys(config.resolved_text);
+  std::string differ;
+  auto note = [&](const std::string& key, const std::string& was, const std::string& is) {
+    if (key == "run.output") return;
+    differ += fmt::format("\n  {}: {} in the file, {} now", key, was.empty() ? "(unset)" : was,
+                          is.empty() ? "(unset)" : is);
+  };
+  for (const auto& [key, value] : before) {
+    const auto it = now.find(key);
+    if (it == now.end()) note(key, value, "");
+    else if (it->second != value) note(key, value, it->second);
+  }
+  for (const auto& [key, value] : now)
+    if (!before.count(key)) note(key, "", value);
+  if (!differ.empty())
+    throw InputError(config.config_file, 0, "--resume",
+                     fmt::format("{} was made from another config; these keys differ:{}", file, differ));
+}
 
 std::string number(double v) { return std::isnan(v) ? "nan" : fmt::format("{}", v); }
 std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
@@ -201,104 +254,197 @@ int validate(const RunArgs& args) {
 int run(const RunArgs& args) {
   const Config config = load(args);
   const RunSpec& spec = config.spec;
-  check_output(config, args.overwrite);
 
-  Provenance provenance;
-  provenance.dyad_version = dyad::version;
-  provenance.git_commit = dyad::git_commit;
-  provenance.created = utc_now();
-  provenance.config_text = config.resolved_text;
-  provenance.model = spec.model;
-  provenance.seed = spec.seed;
-  H5Writer writer(spec.output, provenance);
+  std::unique_ptr<H5Writer> writer;
+  std::vector<int> done;
+  if (!args.resume.empty()) {
+    const std::string partial =
+        fs::exists(args.resume + ".partial") ? args.resume + ".partial" : args.resume;
+    const DyadFile file = read_dyad_file(partial);
+    if (file.status == "complete")
+      throw InputError(partial, 0, "--resume", "the run is complete: there is nothing to resume");
+    check_same_config(partial, file.attributes.count("config") ? file.attributes.at("config") : "", config);
+    writer = H5Writer::reopen(partial);
+    done = writer->points_done();
+  } else {
+    check_output(config, args.overwrite);
+    Provenance provenance;
+    provenance.dyad_version = dyad::version;
+    provenance.git_commit = dyad::git_commit;
+    provenance.created = utc_now();
+    provenance.config_text = config.resolved_text;
+    provenance.model = spec.model;
+    provenance.seed = spec.seed;
+    writer = std::make_unique<H5Writer>(spec.output, provenance, config.sweep);
+  }
 
   ExecOptions exec;
   exec.threads = thread_count(args.threads);
   exec.block_size = args.block_size;
-  Progress progress(spec, !args.quiet);
+  const int n_points = static_cast<int>(config.points.size());
+  Progress progress(spec, n_points, !args.quiet);
   RunControl control;
   control.stop = &stop_requested;
   control.on_day = [&progress](int days) { progress.day_done(days); };
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  // A file-size limit (ulimit -f) then fails the write with EFBIG, which the writer
+  // reports, instead of killing the process before it can say anything.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   const auto start = std::chrono::steady_clock::now();
-  const RunResult result = run_model(spec, config.model_params, writer, exec, control);
+  int computed = 0, left = n_points - static_cast<int>(done.size());
+  bool interrupted = false;
+  for (int p = 0; p < n_points && !interrupted; ++p) {
+    if (std::find(done.begin(), done.end(), p) != done.end()) continue;
+    progress.point_started(p, left--);
+    writer->start_point(p);
+    try {
+      const RunPoint& point = config.points[p];
+      interrupted = run_model(point.spec, point.model_params, *writer, exec, control).status ==
+                    RunStatus::interrupted;
+    } catch (const std::exception& e) {
+      // The writer failed (disk full, file-size limit): what was flushed stays readable
+      // in the .partial file, the point says why it is missing.
+      try {
+        writer->fail_point(p, e.what());
+        writer->close(RunStatus::failed);
+      } catch (const std::exception&) {
+      }
+      throw std::runtime_error(fmt::format("{} (point {}; the points done are kept in {})", e.what(), p,
+                                           writer->partial_path()));
+    }
+    ++computed;
+  }
+  const RunStatus status = writer->close(interrupted ? RunStatus::interrupted : RunStatus::complete);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  if (result.status == RunStatus::interrupted) {
-    fmt::print(stderr, "dyad: interrupted after {} of {} days; partial output kept in {}\n",
-               result.days_completed, spec.days, writer.partial_path());
-    return 128 + (stop_signal.load() ? stop_signal.load() : SIGINT);
+  if (status != RunStatus::complete) {
+    const auto kept = writer->points_done();
+    fmt::print(stderr, "dyad: {}; {} of {} points done, kept in {} (continue with --resume {})\n",
+               to_string(status), kept.size(), n_points, writer->partial_path(), writer->final_path());
+    if (status == RunStatus::interrupted) return 128 + (stop_signal.load() ? stop_signal.load() : SIGINT);
+    return 1;
   }
   if (!args.quiet) {
-    const double couple_ticks = static_cast<double>(spec.total_couples()) * spec.days *
+    const double couple_ticks = static_cast<double>(spec.total_couples()) * spec.days * computed *
                                 param_value(config.model_params, "ticks_per_day", 1);
-    fmt::print(stderr, "dyad: wrote {} ({} couples x {} days in {:.1f} s, {:.3g} couple-ticks/s, {} threads)\n",
-               spec.output, spec.total_couples(), spec.days, seconds, couple_ticks / seconds, exec.threads);
+    fmt::print(stderr, "dyad: wrote {} ({} points x {} couples x {} days in {:.1f} s, {:.3g} couple-ticks/s, {} threads)\n",
+               writer->final_path(), n_points, spec.total_couples(), spec.days, seconds,
+               couple_ticks / seconds, exec.threads);
   }
   return 0;
 }
 
-int summarize(const std::string& file, const std::string& format) {
+int summarize(const std::string& file, const std::string& format, const std::vector<std::string>& by) {
   const DyadFile f = read_dyad_file(file);
   if (f.status != "complete")
-    fmt::print(stderr, "dyad: warning: {} is not complete (status {}, {} of {} days): run summaries "
-                       "cover only the days done\n", file, f.status, f.days_completed, f.days);
-  const int n_pairings = static_cast<int>(f.pairings.size());
+    fmt::print(stderr, "dyad: warning: {} is not complete (status {}): run summaries cover only the "
+                       "days and points done\n", file, f.status);
+  // Groups: pairing x the values of the --by keys (by default every swept key: pooling
+  // couples that ran with different parameters would mean nothing).
+  std::vector<int> keys;
+  if (by.empty()) {
+    for (int k = 0; k < static_cast<int>(f.sweep_keys.size()); ++k) keys.push_back(k);
+  } else {
+    for (const auto& key : by) {
+      const int k = f.sweep_key_index(key);
+      if (k < 0) {
+        std::string swept;
+        for (const auto& s : f.sweep_keys) swept += (swept.empty() ? "" : ", ") + s;
+        throw InputError(file, 0, "--by", fmt::format("'{}' is not a swept key of this file (swept: {})", key,
+                                                      swept.empty() ? "none, it is not a sweep" : swept));
+      }
+      keys.push_back(k);
+    }
+  }
+  // Couples of an unfinished point carry no run summaries worth reporting.
+  auto usable = [&](std::size_t i) {
+    return f.point_status.empty() || f.point_status[f.couple_point[i]] == 1 || !f.is_sweep();
+  };
+  struct Group {
+    int pairing;
+    std::vector<double> values;
+    bool operator<(const Group& o) const {
+      return pairing != o.pairing ? pairing < o.pairing : values < o.values;
+    }
+  };
+  std::map<Group, std::vector<std::size_t>> members;
+  for (std::size_t i = 0; i < f.couple_pairing.size(); ++i) {
+    if (!usable(i)) continue;
+    Group g{f.couple_pairing[i], {}};
+    for (int k : keys) g.values.push_back(f.sweep_value(i, k));
+    members[g].push_back(i);
+  }
   int reference = -1;
-  for (int p = 0; p < n_pairings; ++p)
+  for (int p = 0; p < static_cast<int>(f.pairings.size()); ++p)
     if (f.pairings[p] == "secure-secure") reference = p;
 
   struct Row {
-    std::string pairing, metric;
+    const Group* group;
+    std::string metric;
     Describe d;
     double d_vs = NAN;
   };
   std::vector<Row> rows;
-  for (const auto& metric : f.summary_names) {
-    const auto& values = f.summaries.at(metric);
-    std::vector<std::vector<double>> by_pairing(n_pairings);
-    for (std::size_t i = 0; i < values.size(); ++i) by_pairing[f.couple_pairing[i]].push_back(values[i]);
-    std::vector<Describe> described(n_pairings);
-    for (int p = 0; p < n_pairings; ++p) described[p] = describe(by_pairing[p]);
-    for (int p = 0; p < n_pairings; ++p)
-      rows.push_back({f.pairings[p], metric, described[p],
-                      reference >= 0 ? cohens_d(described[p], described[reference]) : NAN});
+  for (const auto& [group, couples] : members) {
+    const std::vector<std::size_t>* ref = nullptr;
+    if (reference >= 0) {
+      const auto it = members.find(Group{reference, group.values});
+      if (it != members.end()) ref = &it->second;
+    }
+    for (const auto& metric : f.summary_names) {
+      const auto& values = f.summaries.at(metric);
+      auto gather = [&](const std::vector<std::size_t>& ids) {
+        std::vector<double> v;
+        v.reserve(ids.size());
+        for (auto i : ids) v.push_back(values[i]);
+        return describe(v);
+      };
+      const Describe d = gather(couples);
+      rows.push_back({&group, metric, d, ref ? cohens_d(d, gather(*ref)) : NAN});
+    }
   }
-  // Pairing-major order reads as a table per pairing.
-  std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
-    auto index = [&](const std::string& name) {
-      return std::find(f.pairings.begin(), f.pairings.end(), name) - f.pairings.begin();
-    };
-    return index(a.pairing) < index(b.pairing);
-  });
+  std::vector<std::string> key_names;
+  for (int k : keys) key_names.push_back(f.sweep_keys[k]);
+  auto value_text = [](double v) { return fmt::format("{}", v); };
 
   if (format == "csv") {
-    fmt::print("pairing,metric,n,mean,sd,ci95_low,ci95_high,d_vs_secure_secure\n");
-    for (const auto& r : rows)
-      fmt::print("{},{},{},{},{},{},{},{}\n", r.pairing, r.metric, r.d.n, number(r.d.mean),
-                 number(r.d.sd), number(r.d.ci95_low), number(r.d.ci95_high), number(r.d_vs));
+    fmt::print("pairing");
+    for (const auto& k : key_names) fmt::print(",{}", k);
+    fmt::print(",metric,n,mean,sd,ci95_low,ci95_high,d_vs_secure_secure\n");
+    for (const auto& r : rows) {
+      fmt::print("{}", f.pairings[r.group->pairing]);
+      for (double v : r.group->values) fmt::print(",{}", value_text(v));
+      fmt::print(",{},{},{},{},{},{},{}\n", r.metric, r.d.n, number(r.d.mean), number(r.d.sd),
+                 number(r.d.ci95_low), number(r.d.ci95_high), number(r.d_vs));
+    }
   } else if (format == "json") {
     fmt::print("[\n");
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const auto& r = rows[i];
-      fmt::print("  {{\"pairing\": \"{}\", \"metric\": \"{}\", \"n\": {}, \"mean\": {}, \"sd\": {}, "
+      std::string by_text;
+      for (std::size_t k = 0; k < key_names.size(); ++k)
+        by_text += fmt::format("{}\"{}\": {}", k ? ", " : "", key_names[k], json_number(r.group->values[k]));
+      fmt::print("  {{\"pairing\": \"{}\", {}\"metric\": \"{}\", \"n\": {}, \"mean\": {}, \"sd\": {}, "
                  "\"ci95_low\": {}, \"ci95_high\": {}, \"d_vs_secure_secure\": {}}}{}\n",
-                 r.pairing, r.metric, r.d.n, json_number(r.d.mean), json_number(r.d.sd),
-                 json_number(r.d.ci95_low), json_number(r.d.ci95_high), json_number(r.d_vs),
-                 i + 1 < rows.size() ? "," : "");
+                 f.pairings[r.group->pairing], key_names.empty() ? "" : "\"by\": {" + by_text + "}, ",
+                 r.metric, r.d.n, json_number(r.d.mean), json_number(r.d.sd), json_number(r.d.ci95_low),
+                 json_number(r.d.ci95_high), json_number(r.d_vs), i + 1 < rows.size() ? "," : "");
     }
     fmt::print("]\n");
   } else {
-    fmt::print("{}: {} couples, {} days, model {}, status {}\n", file, f.couple_pairing.size(), f.days,
-               f.attributes.count("model") ? f.attributes.at("model") : "?", f.status);
-    std::string last;
+    fmt::print("{}: {} couples, {} points, {} days, model {}, status {}\n", file, f.couple_pairing.size(),
+               f.n_points(), f.days, f.attributes.count("model") ? f.attributes.at("model") : "?", f.status);
+    const Group* last = nullptr;
     for (const auto& r : rows) {
-      if (r.pairing != last) {
-        fmt::print("\n{}\n  {:<22} {:>6} {:>11} {:>10} {:>23} {:>8}\n", r.pairing, "metric", "n", "mean", "sd",
+      if (r.group != last) {
+        std::string title = f.pairings[r.group->pairing];
+        for (std::size_t k = 0; k < key_names.size(); ++k)
+          title += fmt::format("{}{} = {}", k ? ", " : "   ", key_names[k], value_text(r.group->values[k]));
+        fmt::print("\n{}\n  {:<22} {:>6} {:>11} {:>10} {:>23} {:>8}\n", title, "metric", "n", "mean", "sd",
                    "95% CI", "d vs s-s");
-        last = r.pairing;
+        last = r.group;
       }
       fmt::print("  {:<22} {:>6} {:>11.4g} {:>10.4g}   [{:>9.4g}, {:>9.4g}] {:>8.3g}\n", r.metric, r.d.n,
                  r.d.mean, r.d.sd, r.d.ci95_low, r.d.ci95_high, r.d_vs);
@@ -310,8 +456,32 @@ int summarize(const std::string& file, const std::string& format) {
 int inspect(const std::string& file) {
   const DyadFile f = read_dyad_file(file);
   fmt::print("file: {}\n", file);
-  fmt::print("status: {} ({} of {} days written){}\n", f.status, f.days_completed, f.days,
-             f.status == "complete" ? "" : "  INCOMPLETE: daily data beyond days_completed are missing");
+  if (f.is_sweep())  // days written are per point: the points line below says what is there
+    fmt::print("status: {}{}\n", f.status, f.status == "complete" ? "" : "  INCOMPLETE");
+  else
+    fmt::print("status: {} ({} of {} days written){}\n", f.status, f.days_completed, f.days,
+               f.status == "complete" ? "" : "  INCOMPLETE: daily data beyond days_completed are missing");
+  if (f.is_sweep() || f.status != "complete") {
+    std::vector<int> done, failed, pending;
+    for (int p = 0; p < f.n_points(); ++p)
+      (f.point_status[p] == 1 ? done : f.point_status[p] == 2 ? failed : pending).push_back(p);
+    if (f.is_sweep()) {
+      std::string keys;
+      for (const auto& k : f.sweep_keys) keys += (keys.empty() ? "" : ", ") + k;
+      fmt::print("sweep: {} over {}; {} points\n", f.sweep_mode, keys, f.n_points());
+    }
+    auto list = [](const std::vector<int>& points) {
+      std::string text;
+      for (std::size_t i = 0; i < points.size() && i < 20; ++i) text += fmt::format("{}{}", i ? " " : "", points[i]);
+      return points.size() > 20 ? text + " ..." : text;
+    };
+    fmt::print("points done: {} of {}{}\n", done.size(), f.n_points(), done.empty() ? "" : " (" + list(done) + ")");
+    for (int p : failed) fmt::print("point {} failed: {}\n", p, f.point_message[p]);
+    if (f.status != "complete")
+      fmt::print("recoverable: the data of the {} points done; `dyad run CONFIG --resume {}` recomputes "
+                 "the other {} ({})\n",
+                 done.size(), file, failed.size() + pending.size(), list(pending.empty() ? failed : pending));
+  }
   fmt::print("\nprovenance:\n");
   for (const auto& [key, value] : f.attributes)
     if (key != "config") fmt::print("  {:<24} {}\n", key, value);

@@ -20,7 +20,7 @@ struct RunArgs {
 int run(const RunArgs& args);
 int validate(const RunArgs& args);
 int plan(const RunArgs& args);
-int summarize(const std::string& file, const std::string& format);
+int summarize(const std::string& file, const std::string& format, const std::vector<std::string>& by);
 int inspect(const std::string& file);
 
 }  // namespace dyad::app

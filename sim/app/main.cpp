@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,8 @@ commands:
   validate CONFIG   check a config and print it resolved, every key with its value
   plan CONFIG       points, couples, couple-ticks, output size and run time of a config,
                     and its first sweep points, without running it
-  summarize FILE    per pairing and metric: n, mean, sd, 95% CI, Cohen's d vs secure-secure
+  summarize FILE    per pairing (and swept key) and metric: n, mean, sd, 95% CI, Cohen's d
+                    vs secure-secure
   inspect FILE      provenance, dimensions, variables, sizes and completeness of a file
   analyze FILE      closed-form steady states and stability beside the simulated values
                     (models gottman and linear_love)
@@ -129,7 +131,9 @@ int dispatch(int argc, char** argv) {
     po::options_description o("options");
     o.add_options()("file", po::value<std::string>(), "a Dyad output file");
     if (command == "summarize")
-      o.add_options()("format", po::value<std::string>()->default_value("table"), "table, csv or json");
+      o.add_options()("format", po::value<std::string>()->default_value("table"), "table, csv or json")(
+          "by", po::value<std::string>(),
+          "KEY[,KEY]: group by pairing and these swept keys (default for a sweep: every swept key)");
     po::positional_options_description pos;
     pos.add("file", 1);
     const Parsed p = parse(command, o, pos, rest);
@@ -141,7 +145,14 @@ int dispatch(int argc, char** argv) {
     const std::string format = p.vm["format"].as<std::string>();
     if (format != "table" && format != "csv" && format != "json")
       throw dyad::InputError("command line", 0, "--format", "expected table, csv or json, got '" + format + "'");
-    return dyad::app::summarize(file, format);
+    std::vector<std::string> by;
+    if (p.vm.count("by")) {
+      std::istringstream keys(p.vm["by"].as<std::string>());
+      for (std::string key; std::getline(keys, key, ',');)
+        if (!key.empty()) by.push_back(key);
+      if (by.empty()) throw dyad::InputError("command line", 0, "--by", "give KEY[,KEY]");
+    }
+    return dyad::app::summarize(file, format, by);
   }
   throw dyad::InputError("command line", 0, "", "unknown command '" + command + "' (try dyad --help)");
 }

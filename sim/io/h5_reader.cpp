@@ -239,6 +239,57 @@ struct Fnv1a {
   }
 };
 
+// The point dimension of a sweep, or the single point of a plain run.
+void read_sweep(const Reader& r, DyadFile& f) {
+  const std::size_t n = f.couple_pairing.size();
+  if (!r.has_attr("sweep_points")) {
+    f.couple_point.assign(n, 0);
+    const PointStatus s = f.status == "complete" ? PointStatus::done
+                          : f.status == "failed" ? PointStatus::failed
+                                                 : PointStatus::pending;
+    f.point_status = {static_cast<std::int8_t>(s)};
+    f.point_message = {""};
+    f.point_days_completed = {f.days_completed};
+    return;
+  }
+  for (const char* required : {"sweep_mode", "sweep_keys"})
+    if (!f.attributes.count(required))
+      r.fail(fmt::format("a sweep without its root attribute {}", required));
+  f.sweep_mode = f.attributes.at("sweep_mode");
+  const std::int64_t points = r.int_attr("sweep_points");
+  if (points < 1) r.fail(fmt::format("sweep_points is {}", points));
+  {
+    std::string key;
+    for (const char c : f.attributes.at("sweep_keys") + " ") {
+      if (c != ' ') key += c;
+      else if (!key.empty()) f.sweep_keys.push_back(std::exchange(key, {}));
+    }
+  }
+  if (f.sweep_keys.empty()) r.fail("a sweep without swept keys (root attribute sweep_keys is empty)");
+  f.sweep_values.assign(points, std::vector<double>(f.sweep_keys.size()));
+  for (std::size_t k = 0; k < f.sweep_keys.size(); ++k) {
+    const std::string name = sweep_variable_name(f.sweep_keys[k]);
+    const auto values = r.values<double>(name, H5T_NATIVE_DOUBLE);
+    if (static_cast<std::int64_t>(values.size()) != points)
+      r.fail(fmt::format("{} has {} values for {} points", name, values.size(), points));
+    for (std::int64_t p = 0; p < points; ++p) f.sweep_values[p][k] = values[p];
+  }
+  auto per_point = [&](const char* name, auto values) {
+    if (static_cast<std::int64_t>(values.size()) != points)
+      r.fail(fmt::format("{} has {} values for {} points", name, values.size(), points));
+    return values;
+  };
+  f.point_status = per_point("point_status", r.values<std::int8_t>("point_status", H5T_NATIVE_INT8));
+  f.point_message = per_point("point_message", r.strings("point_message"));
+  f.point_days_completed =
+      per_point("point_days_completed", r.values<std::int32_t>("point_days_completed", H5T_NATIVE_INT32));
+  f.couple_point = r.values<std::int32_t>("couple_point", H5T_NATIVE_INT32);
+  if (f.couple_point.size() != n)
+    r.fail(fmt::format("couple_point has {} values for {} couples", f.couple_point.size(), n));
+  for (const auto p : f.couple_point)
+    if (p < 0 || p >= points) r.fail(fmt::format("couple_point holds {}, but there are {} points", p, points));
+}
+
 }  // namespace
 
 DyadFile read_dyad_file(const std::string& path) {
@@ -290,7 +341,14 @@ DyadFile read_dyad_file(const std::string& path) {
     f.summary_names.push_back(metric);
     f.summaries[metric] = std::move(values);
   }
+  read_sweep(r, f);
   return f;
+}
+
+int DyadFile::sweep_key_index(const std::string& key) const {
+  for (std::size_t k = 0; k < sweep_keys.size(); ++k)
+    if (sweep_keys[k] == key || sweep_variable_name(sweep_keys[k]) == key) return static_cast<int>(k);
+  return -1;
 }
 
 std::uint64_t data_hash(const std::string& path) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/core/error.hpp"
+#include "sim/io/sweep_schema.hpp"
 
 namespace dyad {
 
@@ -27,7 +28,26 @@ struct DyadFile {
   std::vector<std::string> summary_names;          // run-summary variables, without prefix
   std::map<std::string, std::vector<double>> summaries;  // per couple, by summary name
   std::string status;                              // running / complete / interrupted / failed
-  int days = 0, days_completed = 0;
+  int days = 0, days_completed = 0;                // a sweep: days_completed of its least advanced point
+
+  // Sweeps (docs/output.md "Sweeps"). A plain run reads as a sweep of one point with
+  // no keys: couple_point all 0, point_status {done} when complete, {failed} when
+  // failed, else {pending}.
+  std::string sweep_mode;                          // grid / zip / lhs; empty for a plain run
+  std::vector<std::string> sweep_keys;             // config keys, e.g. "model.work_load_b"
+  std::vector<std::vector<double>> sweep_values;   // [point][key]
+  std::vector<std::int32_t> couple_point;          // per couple
+  std::vector<std::int8_t> point_status;           // per point: PointStatus codes (sweep_schema.hpp)
+  std::vector<std::string> point_message;          // per point: why it failed, else empty
+  std::vector<std::int32_t> point_days_completed;  // per point: days whose data were written
+
+  bool is_sweep() const { return !sweep_keys.empty(); }
+  int n_points() const { return static_cast<int>(point_status.size()); }
+  // Index into sweep_keys of a key given as the key ("model.work_load_b") or as its
+  // variable name ("model_work_load_b"); -1 if it is not swept.
+  int sweep_key_index(const std::string& key) const;
+  // The value of swept key `key` (an index into sweep_keys) for a couple.
+  double sweep_value(std::size_t couple, int key) const { return sweep_values[couple_point[couple]][key]; }
 };
 
 // Opens and reads the metadata and run summaries. Throws InputError (file named, no
@@ -38,7 +58,8 @@ DyadFile read_dyad_file(const std::string& path);
 // in name order: equal for bit-identical runs whatever the thread count.
 std::uint64_t data_hash(const std::string& path);
 
-// The resolved config stored in the file (root attribute "config").
+// The resolved config stored in the file (root attribute "config"): for a sweep, the
+// config with its [sweep] section, as `dyad validate` printed it.
 std::string stored_config(const std::string& path);
 
 }  // namespace dyad

@@ -1,8 +1,15 @@
 // HDF5 writer, schema v1 (docs/output.md). The layout is made for netCDF-4 readers
 // (netCDF-C, netCDF4-python, xarray/h5netcdf): dimension scales for every dimension,
 // creation order tracked, the 1.8 file format, CF attributes.
+//
+// A sweep is the plain layout with a point dimension in front: per-couple variables
+// span every point's couples (couple = point * couples per point + id within the
+// point), per-pairing daily statistics gain a leading point axis, and a per-point
+// status says which points are stored. Each point is written by one engine run, in the
+// same begin/write_day/finish calls as a plain run; only the offsets differ.
 #include "sim/io/h5_writer.hpp"
 #include "sim/io/h5_util.hpp"
+#include "sim/io/sweep_schema.hpp"
 
 #include <fmt/core.h>
 #include <hdf5.h>
@@ -11,6 +18,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <initializer_list>
 #include <limits>
@@ -18,8 +26,11 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "sim/core/error.hpp"
 
 namespace dyad {
 namespace {
@@ -29,16 +40,18 @@ using h5::hdf5_message;
 using h5::QuietHdf5;
 
 constexpr std::int32_t schema_version = 1;
+constexpr std::string_view partial_suffix = ".partial";
 
 // (day, couple) variables: one chunk is one day of up to 65,536 couples (256 KiB of
 // float32). A day arrives whole, so every chunk is written once, completely, and never
 // read back; 256 KiB keeps per-chunk overhead (index entry, one I/O) small next to
 // the data and the writer's memory at one chunk per variable. docs/output.md
-// "Chunking" has the read-side trade-off.
+// "Chunking" has the read-side trade-off. In a sweep the chunk is at most one point's
+// couples, so that points up to 65,536 couples own their chunks.
 constexpr hsize_t chunk_couples = 65536;
 // (day, pairing) variables: up to 8,192 values (64 KiB of float64) per chunk, as many
 // days as fit: a row is only a few values, and a chunk per day would make the chunk
-// index larger than the data.
+// index larger than the data. A sweep's (point, day, pairing) chunks hold one point.
 constexpr hsize_t pairing_chunk_values = 8192;
 // Wall time between flushes: bounds what a killed run loses without paying a flush
 // (metadata write + fsync-free but still a full metadata pass) every day.
@@ -50,10 +63,14 @@ std::string join(const std::vector<std::string>& words, const char* sep) {
   return out;
 }
 
-// CF long_name of a run summary, from the daily metric it summarises.
-std::string summary_long_name(const MetricDef& m) {
+// CF long_name of a run summary. A summary named like a daily metric summarises that
+// metric over the days, and says how; any other (end-of-run values, closed forms,
+// ratios) is described by its own long_name alone.
+std::string summary_long_name(const MetricDef& m, std::span<const MetricDef> daily) {
   const std::string base = m.long_name;
-  if (base.find("over the run") != std::string::npos) return base;
+  const bool of_daily =
+      std::any_of(daily.begin(), daily.end(), [&](const MetricDef& d) { return std::string_view(d.name) == m.name; });
+  if (!of_daily || base.find("over the run") != std::string::npos) return base;
   switch (m.kind) {
     case MetricKind::count: return base + ", total over the run";
     case MetricKind::level: return base + ", mean over the days";
@@ -71,30 +88,57 @@ const char* kind_name(MetricKind k) {
   return "unknown";
 }
 
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32] = {};
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 }  // namespace
 
 struct H5Writer::Impl {
   std::string path, partial;
-  Provenance provenance;
   Handle file;
-  bool finished = false;
 
-  // Set by begin().
-  bool begun = false;
+  // What the file is. Plain run: one point, no point variables.
+  bool sweep = false;
+  int n_points = 1;
+  std::vector<PointStatus> status;        // per point, as in the file
+  std::vector<std::int32_t> point_days;   // per point: days whose data were written
+  Handle status_ds, message_ds, point_days_ds;  // sweep only
+
+  // Where the writer is.
+  bool closed = false;           // finish() of a plain run, or close()
+  RunStatus final_status = RunStatus::running;
+  bool layout_in_file = false;   // an earlier begin() (maybe of an earlier writer) made it
+  bool layout_open = false;      // ... and its datasets are open here
+  int point = 0;
+  bool point_started = false;    // sweep: start_point() since the last finish()
+  bool begun = false;            // begin() of the current point done, finish() not yet
+
+  // The layout, set by the first begin(); every point has the same.
   bool record_daily = false;
-  std::int64_t n = 0;
+  std::int64_t n = 0;  // couples of one point
   int days = 0, n_pairings = 0;
-  int days_written = 0;
-  std::span<const MetricDef> daily, summary;
-  std::vector<std::int32_t> couple_pairing;
-  std::vector<Handle> daily_ds, mean_ds, sd_ds, count_ds, run_ds;  // count_ds: rates only
+  std::span<const MetricDef> daily, summary, traits;
+  std::vector<std::int32_t> couple_pairing;  // of one point
+  std::vector<Handle> daily_ds, mean_ds, sd_ds, count_ds, run_ds, trait_ds;  // count_ds: rates only
   // One selection object per shape, re-selected per write: creating dataspaces per
   // write costs more than the small writes themselves.
-  Handle day_couple_space, day_pairing_space, couple_row, pairing_row;
+  Handle day_couple_space, stat_space, couple_space, couple_row, pairing_row;
   // Reused per day: per-pairing accumulators and results.
   std::vector<double> sum, squares, mean, sd;
   std::vector<std::int32_t> count;
   std::chrono::steady_clock::time_point last_flush;
+
+  hsize_t offset() const { return static_cast<hsize_t>(point) * static_cast<hsize_t>(n); }
 
   // Throws a std::runtime_error naming the file if an HDF5 call failed.
   template <class T>
@@ -105,6 +149,12 @@ struct H5Writer::Impl {
   }
   Handle handle(hid_t id, Handle::Closer close, const char* what) const {
     return Handle(ok(id, what), close);
+  }
+  // The file on disk is not the run being written into it (after reopen()).
+  [[noreturn]] void mismatch(const std::string& problem) const {
+    throw InputError(partial, 0, "",
+                     fmt::format("does not match the run being resumed: {} (resume a file with the config "
+                                 "it stores)", problem));
   }
 
   // --- attributes: the forms netCDF-C writes itself, so every netCDF reader agrees ---
@@ -144,6 +194,29 @@ struct H5Writer::Impl {
   void int32_attr(hid_t obj, const char* name, std::int32_t value) const {
     number_attr(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &value);
   }
+  // Reading back (reopen()): a scalar string attribute, fixed or variable length.
+  std::string read_text_attr(hid_t obj, const char* name) const {
+    const Handle attr = handle(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose, name);
+    const Handle type = handle(H5Aget_type(attr.get()), H5Tclose, name);
+    if (H5Tget_class(type.get()) != H5T_STRING) return {};
+    if (ok(H5Tis_variable_str(type.get()), name) > 0) {
+      char* value = nullptr;
+      const Handle space = handle(H5Aget_space(attr.get()), H5Sclose, name);
+      ok(H5Aread(attr.get(), type.get(), &value), name);
+      std::string out = value ? value : "";
+      H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, &value);
+      return out;
+    }
+    std::string buffer(H5Tget_size(type.get()), '\0');
+    ok(H5Aread(attr.get(), type.get(), buffer.data()), name);
+    return buffer.substr(0, buffer.find('\0'));
+  }
+  std::int64_t read_int_attr(hid_t obj, const char* name) const {
+    const Handle attr = handle(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose, name);
+    std::int64_t value = 0;
+    ok(H5Aread(attr.get(), H5T_NATIVE_INT64, &value), name);
+    return value;
+  }
 
   // --- datasets ---
 
@@ -151,12 +224,12 @@ struct H5Writer::Impl {
   // plus the matching _FillValue attribute that netCDF readers look for; otherwise
   // HDF5's default (0) and no _FillValue, so that xarray keeps integers integer.
   // cache_bytes 0: HDF5's default chunk cache (1 MiB).
-  Handle dataset(const char* name, hid_t type, std::initializer_list<hsize_t> dims,
-                 std::initializer_list<hsize_t> chunk, bool nan_fill, std::size_t cache_bytes = 0) const {
+  Handle dataset(const char* name, hid_t type, const std::vector<hsize_t>& dims, const std::vector<hsize_t>& chunk,
+                 bool nan_fill, std::size_t cache_bytes = 0) const {
     const Handle dcpl = handle(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "making a property list");
     // netCDF-C lists attributes by creation order and expects it tracked and indexed.
     ok(H5Pset_attr_creation_order(dcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), name);
-    if (chunk.size() > 0) ok(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.begin()), name);
+    if (!chunk.empty()) ok(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), name);
     const bool is_double = H5Tget_size(type) == 8;
     const float nan_f = std::numeric_limits<float>::quiet_NaN();
     const double nan_d = std::numeric_limits<double>::quiet_NaN();
@@ -167,12 +240,39 @@ struct H5Writer::Impl {
     // w0 = 1: fully written chunks are the first evicted; with room for one chunk the
     // cache holds only the chunk being filled.
     if (cache_bytes > 0) ok(H5Pset_chunk_cache(dapl.get(), H5D_CHUNK_CACHE_NSLOTS_DEFAULT, cache_bytes, 1.0), name);
-    const Handle space = handle(H5Screate_simple(static_cast<int>(dims.size()), dims.begin(), nullptr),
+    const Handle space = handle(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                                 H5Sclose, "making a dataspace");
     Handle ds = handle(H5Dcreate2(file.get(), name, type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()),
                        H5Dclose, name);
     if (nan_fill) number_attr(ds.get(), "_FillValue", type, nan_type, nan);
     return ds;
+  }
+  // An existing dataset (reopen()), with the same one-chunk cache it was written with.
+  Handle open(const std::string& name) const {
+    if (ok(H5Lexists(file.get(), name.c_str(), H5P_DEFAULT), name.c_str()) <= 0)
+      mismatch(fmt::format("the file has no variable {}", name));
+    std::size_t cache_bytes = 0;
+    {
+      const Handle probe = handle(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose, name.c_str());
+      const Handle dcpl = handle(H5Dget_create_plist(probe.get()), H5Pclose, name.c_str());
+      if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED) {
+        hsize_t chunk[H5S_MAX_RANK] = {};
+        const int rank = ok(H5Pget_chunk(dcpl.get(), H5S_MAX_RANK, chunk), name.c_str());
+        const Handle type = handle(H5Dget_type(probe.get()), H5Tclose, name.c_str());
+        cache_bytes = H5Tget_size(type.get());
+        for (int d = 0; d < rank; ++d) cache_bytes *= chunk[d];
+      }
+    }
+    const Handle dapl = handle(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose, "making a property list");
+    if (cache_bytes > 0)
+      ok(H5Pset_chunk_cache(dapl.get(), H5D_CHUNK_CACHE_NSLOTS_DEFAULT, cache_bytes, 1.0), name.c_str());
+    return handle(H5Dopen2(file.get(), name.c_str(), dapl.get()), H5Dclose, name.c_str());
+  }
+  std::vector<hsize_t> shape(hid_t ds, const char* name) const {
+    const Handle space = handle(H5Dget_space(ds), H5Sclose, name);
+    std::vector<hsize_t> dims(ok(H5Sget_simple_extent_ndims(space.get()), name));
+    ok(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), name);
+    return dims;
   }
   void describe(hid_t ds, const std::string& long_name, const char* units) const {
     text_attr(ds, "long_name", long_name);
@@ -185,24 +285,48 @@ struct H5Writer::Impl {
   void write_all(hid_t ds, hid_t mem_type, const void* data, const char* name) const {
     ok(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), name);
   }
-  // A string coordinate: variable-length UTF-8, which netCDF-C reads as NC_STRING and
-  // xarray as str.
-  Handle string_coordinate(const char* name, const std::vector<std::string>& values) const {
-    const Handle type = handle(H5Tcopy(H5T_C_S1), H5Tclose, "making a string type");
+  // `count` values of a 1-D dataset from index `first`: a point's part of a (couple) or
+  // (point) variable, one hyperslab write.
+  void write_range(hid_t ds, hid_t mem_type, hsize_t first, hsize_t count, const void* data,
+                   const char* name) const {
+    const Handle space = handle(H5Dget_space(ds), H5Sclose, name);
+    ok(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &first, nullptr, &count, nullptr), name);
+    const Handle mem = handle(H5Screate_simple(1, &count, nullptr), H5Sclose, name);
+    ok(H5Dwrite(ds, mem_type, mem.get(), space.get(), H5P_DEFAULT, data), name);
+  }
+  Handle utf8_vlen_type(const char* name) const {
+    Handle type = handle(H5Tcopy(H5T_C_S1), H5Tclose, "making a string type");
     ok(H5Tset_size(type.get(), H5T_VARIABLE), name);
     ok(H5Tset_cset(type.get(), H5T_CSET_UTF8), name);
+    return type;
+  }
+  // A string variable: variable-length UTF-8, which netCDF-C reads as NC_STRING and
+  // xarray as str.
+  Handle string_variable(const char* name, const std::vector<std::string>& values) const {
+    const Handle type = utf8_vlen_type(name);
     Handle ds = dataset(name, type.get(), {values.size()}, {}, false);
     std::vector<const char*> pointers;
     for (const auto& v : values) pointers.push_back(v.c_str());
     write_all(ds.get(), type.get(), pointers.data(), name);
+    return ds;
+  }
+  Handle string_coordinate(const char* name, const std::vector<std::string>& values) const {
+    Handle ds = string_variable(name, values);
     ok(H5DSset_scale(ds.get(), name), name);
     return ds;
   }
-
-  void select_row(hid_t space, int day, hsize_t width) const {
-    const hsize_t start[2] = {static_cast<hsize_t>(day), 0};
-    const hsize_t count[2] = {1, width};
-    ok(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr), "selecting a day");
+  std::vector<std::string> read_strings(const char* name) const {
+    const Handle ds = handle(H5Dopen2(file.get(), name, H5P_DEFAULT), H5Dclose, name);
+    const Handle type = handle(H5Dget_type(ds.get()), H5Tclose, name);
+    const Handle space = handle(H5Dget_space(ds.get()), H5Sclose, name);
+    if (H5Tget_class(type.get()) != H5T_STRING || ok(H5Tis_variable_str(type.get()), name) <= 0)
+      mismatch(fmt::format("{} does not hold variable-length strings", name));
+    std::vector<char*> values(ok(H5Sget_simple_extent_npoints(space.get()), name), nullptr);
+    ok(H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), name);
+    std::vector<std::string> out;
+    for (char* v : values) out.emplace_back(v ? v : "");
+    H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, values.data());
+    return out;
   }
 
   // Mean and sd (ddof 1) per pairing of one row of the day buffer, NaN skipped. Two
@@ -229,23 +353,363 @@ struct H5Writer::Impl {
 
   void flush() const { ok(H5Fflush(file.get(), H5F_SCOPE_LOCAL), "flushing"); }
 
+  // --- per-point bookkeeping ---
+
+  // Days whose data are in the file for every point (a plain run: its days).
+  std::int32_t days_completed() const { return *std::min_element(point_days.begin(), point_days.end()); }
+
+  void write_point_status(int p) const {
+    const auto code = static_cast<std::int8_t>(status[p]);
+    write_range(status_ds.get(), H5T_NATIVE_INT8, static_cast<hsize_t>(p), 1, &code, "point_status");
+  }
+  void write_point_message(int p, const std::string& message) const {
+    const Handle type = utf8_vlen_type("point_message");
+    const char* text = message.c_str();
+    write_range(message_ds.get(), type.get(), static_cast<hsize_t>(p), 1, &text, "point_message");
+  }
+  void write_point_days(int p) const {
+    write_range(point_days_ds.get(), H5T_NATIVE_INT32, static_cast<hsize_t>(p), 1, &point_days[p],
+                "point_days_completed");
+  }
+  // What a killed run's file will say about the days written so far.
+  void record_progress() const {
+    if (sweep) write_point_days(point);
+    int32_attr(file.get(), "days_completed", days_completed());
+  }
+
+  // --- the file-level layout ---
+
+  void take_layout(const RunLayout& layout) {
+    const RunSpec& spec = *layout.spec;
+    n = layout.n_couples();
+    days = spec.days;
+    n_pairings = static_cast<int>(spec.pairings.size());
+    record_daily = spec.record == Record::daily;
+    daily = layout.daily;
+    summary = layout.summary;
+    traits = layout.traits;
+    couple_pairing = layout.couple_pairing;
+    for (auto* v : {&sum, &squares, &mean, &sd}) v->assign(n_pairings, 0.0);
+    count.assign(n_pairings, 0);
+  }
+
+  // Every point of a sweep has the same couples, days, pairings and metrics.
+  void check_same_layout(const RunLayout& layout) const {
+    const RunSpec& spec = *layout.spec;
+    if (layout.n_couples() != n || spec.days != days || static_cast<int>(spec.pairings.size()) != n_pairings ||
+        (spec.record == Record::daily) != record_daily || layout.daily.size() != daily.size() ||
+        layout.summary.size() != summary.size() || layout.traits.size() != traits.size() ||
+        layout.couple_pairing != couple_pairing)
+      throw std::logic_error(fmt::format("H5Writer::begin: point {} has another layout than the first "
+                                         "point (couples, days, pairings, record or metrics)",
+                                         point));
+  }
+
+  void make_selections() {
+    const hsize_t total = static_cast<hsize_t>(n) * n_points, per_point = static_cast<hsize_t>(n);
+    const hsize_t pairings = static_cast<hsize_t>(n_pairings), n_days = static_cast<hsize_t>(days);
+    const hsize_t day_couple[2] = {n_days, total};
+    const hsize_t stat_dims[3] = {static_cast<hsize_t>(n_points), n_days, pairings};
+    day_couple_space = handle(H5Screate_simple(2, day_couple, nullptr), H5Sclose, "making a dataspace");
+    stat_space = sweep ? handle(H5Screate_simple(3, stat_dims, nullptr), H5Sclose, "making a dataspace")
+                       : handle(H5Screate_simple(2, stat_dims + 1, nullptr), H5Sclose, "making a dataspace");
+    couple_space = handle(H5Screate_simple(1, &total, nullptr), H5Sclose, "making a dataspace");
+    couple_row = handle(H5Screate_simple(1, &per_point, nullptr), H5Sclose, "making a dataspace");
+    pairing_row = handle(H5Screate_simple(1, &pairings, nullptr), H5Sclose, "making a dataspace");
+  }
+
+  // One day of the current point: row `day`, columns of the point's couples.
+  void select_day_couples(int day) const {
+    const hsize_t start[2] = {static_cast<hsize_t>(day), offset()};
+    const hsize_t count[2] = {1, static_cast<hsize_t>(n)};
+    ok(H5Sselect_hyperslab(day_couple_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+       "selecting a day");
+  }
+  void select_day_pairings(int day) const {
+    const hsize_t start[3] = {static_cast<hsize_t>(point), static_cast<hsize_t>(day), 0};
+    const hsize_t count[3] = {1, 1, static_cast<hsize_t>(n_pairings)};
+    const int skip = sweep ? 0 : 1;  // a plain run has no point axis
+    ok(H5Sselect_hyperslab(stat_space.get(), H5S_SELECT_SET, start + skip, nullptr, count + skip, nullptr),
+       "selecting a day");
+  }
+  // A (couple) variable's part of the current point, straight from an engine buffer.
+  void write_couples(hid_t ds, hid_t mem_type, const void* data, const char* name) const {
+    write_point_slice(ds, mem_type, point, data, name);
+  }
+  void write_point_slice(hid_t ds, hid_t mem_type, int p, const void* data, const char* name) const {
+    const hsize_t start = static_cast<hsize_t>(p) * static_cast<hsize_t>(n), count = static_cast<hsize_t>(n);
+    ok(H5Sselect_hyperslab(couple_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr), name);
+    ok(H5Dwrite(ds, mem_type, couple_row.get(), couple_space.get(), H5P_DEFAULT, data), name);
+  }
+
+  void create_layout(const RunLayout& layout);
+  void open_layout(const RunLayout& layout);
+
   // Closes every object, then the file; the file's close status is checked because
   // that is where buffered data reach the disk.
   void close() {
-    for (auto* group : {&daily_ds, &mean_ds, &sd_ds, &count_ds, &run_ds})
+    for (auto* group : {&daily_ds, &mean_ds, &sd_ds, &count_ds, &run_ds, &trait_ds})
       for (auto& h : *group) h.reset();
-    for (auto* h : {&day_couple_space, &day_pairing_space, &couple_row, &pairing_row}) h->reset();
+    for (auto* h : {&day_couple_space, &stat_space, &couple_space, &couple_row, &pairing_row, &status_ds,
+                    &message_ds, &point_days_ds})
+      h->reset();
     if (file && file.reset() < 0)
       throw std::runtime_error(fmt::format("{}: HDF5 error while closing: {}", partial, hdf5_message()));
   }
+
+  void rename_to_final() const {
+    // rename(2) replaces an existing PATH atomically: a reader sees the old file or the
+    // new one, never neither.
+    std::error_code ec;
+    std::filesystem::rename(partial, path, ec);
+    if (ec)
+      throw std::runtime_error(fmt::format("cannot rename '{}' to '{}': {}", partial, path, ec.message()));
+  }
 };
 
-H5Writer::H5Writer(std::string path, Provenance provenance) : impl_(std::make_unique<Impl>()) {
+void H5Writer::Impl::create_layout(const RunLayout& layout) {
+  const RunSpec& spec = *layout.spec;
+  const hid_t root = file.get();
+  int32_attr(root, "days", spec.days);
+  int32_attr(root, "days_completed", 0);
+  int32_attr(root, "couples_per_pairing", spec.couples);
+  text_attr(root, "record", spec.record == Record::daily ? "daily" : "summary");
+
+  const hsize_t per_point = static_cast<hsize_t>(n);
+  const hsize_t points = static_cast<hsize_t>(n_points);
+  const hsize_t total = per_point * points;
+  const hsize_t n_days = static_cast<hsize_t>(spec.days);
+  const hsize_t pairings = static_cast<hsize_t>(n_pairings);
+  const hsize_t styles = spec.styles.size();
+
+  // Coordinates, created first: netCDF numbers dimensions in creation order (a sweep's
+  // point dimension was created with the file).
+  make_selections();
+  const Handle couple = dataset("couple", H5T_STD_I64LE, {total}, {}, false);
+  {
+    std::vector<std::int64_t> ids(per_point);
+    for (int p = 0; p < n_points; ++p) {
+      std::iota(ids.begin(), ids.end(), static_cast<std::int64_t>(p * per_point));
+      write_point_slice(couple.get(), H5T_NATIVE_INT64, p, ids.data(), "couple");
+    }
+  }
+  ok(H5DSset_scale(couple.get(), "couple"), "couple");
+  describe(couple.get(),
+           sweep ? "couple id: point * couples per point + pairing * couples_per_pairing + replicate"
+                 : "couple id: pairing * couples_per_pairing + replicate",
+           nullptr);
+
+  const Handle day = dataset("day", H5T_STD_I32LE, {n_days}, {}, false);
+  {
+    std::vector<std::int32_t> index(n_days);
+    std::iota(index.begin(), index.end(), 0);
+    write_all(day.get(), H5T_NATIVE_INT32, index.data(), "day");
+  }
+  ok(H5DSset_scale(day.get(), "day"), "day");
+  describe(day.get(), "simulated day since the start of the run", "day");
+
+  std::vector<std::string> pairing_names, style_names;
+  for (int p = 0; p < n_pairings; ++p) pairing_names.push_back(spec.pairing_name(p));
+  for (const auto& s : spec.styles) style_names.push_back(s.name);
+  const Handle pairing = string_coordinate("pairing", pairing_names);
+  describe(pairing.get(), "pairing of attachment styles: partner a's style-partner b's style", nullptr);
+  const Handle style = string_coordinate("style", style_names);
+  describe(style.get(), "attachment style", nullptr);
+  // The point scale, for attaching the (point, day, pairing) statistics.
+  Handle point_scale;
+  if (sweep) point_scale = handle(H5Dopen2(root, "point", H5P_DEFAULT), H5Dclose, "point");
+
+  // Style definitions as run (config [style.NAME]). In a sweep over style keys these
+  // are the first point's; the swept-key variables hold every point's values.
+  {
+    const struct {
+      const char* name;
+      const char* long_name;
+      double StyleDef::*field;
+    } style_vars[] = {
+        {"style_anxiety", "attachment anxiety centroid of the style (ECR dimension)", &StyleDef::anxiety},
+        {"style_avoidance", "attachment avoidance centroid of the style (ECR dimension)", &StyleDef::avoidance},
+        {"style_spread", "sd of the clipped normal individual traits are drawn from around the centroid",
+         &StyleDef::spread},
+    };
+    std::vector<double> values(styles);
+    for (const auto& v : style_vars) {
+      for (std::size_t s = 0; s < styles; ++s) values[s] = spec.styles[s].*v.field;
+      const Handle ds = dataset(v.name, H5T_IEEE_F64LE, {styles}, {}, false);
+      write_all(ds.get(), H5T_NATIVE_DOUBLE, values.data(), v.name);
+      describe(ds.get(), v.long_name, "1");
+      attach(ds.get(), {style.get()});
+    }
+  }
+
+  // Per-couple identity, the same pattern at every point, so written whole now, a
+  // point at a time (memory stays at one point's couples however many points).
+  // flag_values/flag_meanings (CF) name the categories.
+  auto every_point = [&](hid_t ds, hid_t mem_type, const void* one_point, const char* name) {
+    for (int p = 0; p < n_points; ++p) write_point_slice(ds, mem_type, p, one_point, name);
+  };
+  {
+    const Handle ds = dataset("couple_pairing", H5T_STD_I32LE, {total}, {}, false);
+    every_point(ds.get(), H5T_NATIVE_INT32, layout.couple_pairing.data(), "couple_pairing");
+    describe(ds.get(), "pairing of the couple (index into the pairing coordinate)", nullptr);
+    std::vector<std::int32_t> flags(pairings);
+    std::iota(flags.begin(), flags.end(), 0);
+    number_attr(ds.get(), "flag_values", H5T_STD_I32LE, H5T_NATIVE_INT32, flags.data(), pairings);
+    text_attr(ds.get(), "flag_meanings", join(pairing_names, " "));
+    attach(ds.get(), {couple.get()});
+  }
+  if (sweep) {
+    const Handle ds = dataset("couple_point", H5T_STD_I32LE, {total}, {}, false);
+    std::vector<std::int32_t> which(per_point);
+    for (int p = 0; p < n_points; ++p) {
+      std::fill(which.begin(), which.end(), p);
+      write_point_slice(ds.get(), H5T_NATIVE_INT32, p, which.data(), "couple_point");
+    }
+    describe(ds.get(), "sweep point of the couple (index into the point coordinate)", nullptr);
+    attach(ds.get(), {couple.get()});
+  }
+  {
+    const Handle ds = dataset("replicate", H5T_STD_I32LE, {total}, {}, false);
+    every_point(ds.get(), H5T_NATIVE_INT32, layout.couple_replicate.data(), "replicate");
+    describe(ds.get(), "index of the couple within its pairing (the common-random-numbers key)", nullptr);
+    attach(ds.get(), {couple.get()});
+  }
+  {
+    std::vector<std::int8_t> flags(styles);
+    std::iota(flags.begin(), flags.end(), std::int8_t{0});
+    const std::pair<const char*, const std::vector<std::int8_t>*> sides[] = {{"style_a", &layout.style_a},
+                                                                            {"style_b", &layout.style_b}};
+    for (const auto& [name, values] : sides) {
+      const Handle ds = dataset(name, H5T_STD_I8LE, {total}, {}, false);
+      every_point(ds.get(), H5T_NATIVE_INT8, values->data(), name);
+      describe(ds.get(), fmt::format("attachment style of partner {} (index into the style coordinate)", name[6]),
+               nullptr);
+      number_attr(ds.get(), "flag_values", H5T_STD_I8LE, H5T_NATIVE_INT8, flags.data(), styles);
+      text_attr(ds.get(), "flag_meanings", join(style_names, " "));
+      attach(ds.get(), {couple.get()});
+    }
+  }
+  // Traits: written per point by begin().
+  for (const MetricDef& m : layout.traits) {
+    Handle ds = dataset(m.name, H5T_IEEE_F32LE, {total}, {}, true);
+    describe(ds.get(), m.long_name, m.units);
+    attach(ds.get(), {couple.get()});
+    trait_ds.push_back(std::move(ds));
+  }
+
+  // Per (point,) day and pairing: filled one row per day by write_day().
+  const hsize_t stat_chunk_days = std::min(n_days, std::max<hsize_t>(1, pairing_chunk_values / pairings));
+  // Days arrive in order, so a chunk is finished once the next one starts: a cache of
+  // one chunk writes each exactly once and keeps memory flat. HDF5's default (1 MiB
+  // per dataset) would hold up to 16 finished chunks of each of ~50 variables.
+  const std::size_t stat_cache = stat_chunk_days * pairings * sizeof(double);
+  std::vector<hsize_t> stat_dims{n_days, pairings}, stat_chunk{stat_chunk_days, pairings};
+  if (sweep) {
+    stat_dims.insert(stat_dims.begin(), points);
+    stat_chunk.insert(stat_chunk.begin(), 1);
+  }
+  auto attach_stat = [&](hid_t ds) {
+    if (sweep) attach(ds, {point_scale.get(), day.get(), pairing.get()});
+    else attach(ds, {day.get(), pairing.get()});
+  };
+  for (const MetricDef& m : layout.daily) {
+    const std::string mean_name = std::string(m.name) + "_mean", sd_name = std::string(m.name) + "_sd";
+    const char* among = m.kind == MetricKind::rate ? " that have a value" : "";
+    Handle mean_var = dataset(mean_name.c_str(), H5T_IEEE_F64LE, stat_dims, stat_chunk, true, stat_cache);
+    describe(mean_var.get(), fmt::format("{}: mean over the couples of the pairing{}", m.long_name, among), m.units);
+    attach_stat(mean_var.get());
+    Handle sd_var = dataset(sd_name.c_str(), H5T_IEEE_F64LE, stat_dims, stat_chunk, true, stat_cache);
+    describe(sd_var.get(),
+             fmt::format("{}: standard deviation (ddof 1) over the couples of the pairing{}", m.long_name, among),
+             m.units);
+    attach_stat(sd_var.get());
+    mean_ds.push_back(std::move(mean_var));
+    sd_ds.push_back(std::move(sd_var));
+    Handle count_var;
+    if (m.kind == MetricKind::rate) {
+      const std::string n_name = std::string(m.name) + "_n";
+      count_var = dataset(n_name.c_str(), H5T_STD_I32LE, stat_dims, stat_chunk, false, stat_cache);
+      describe(count_var.get(), fmt::format("couples of the pairing with a {} (not NaN)", m.name), "1");
+      attach_stat(count_var.get());
+    }
+    count_ds.push_back(std::move(count_var));
+  }
+
+  // Per couple and day, only under record = daily.
+  if (record_daily) {
+    const hsize_t chunk = std::min(per_point, chunk_couples);
+    const std::size_t cache = chunk * sizeof(float);
+    for (const MetricDef& m : layout.daily) {
+      Handle ds = dataset(m.name, H5T_IEEE_F32LE, {n_days, total}, {1, chunk}, true, cache);
+      describe(ds.get(), m.long_name, m.units);
+      text_attr(ds.get(), "dyad_kind", kind_name(m.kind));
+      attach(ds.get(), {day.get(), couple.get()});
+      daily_ds.push_back(std::move(ds));
+    }
+  }
+
+  // Run summaries, written per point by finish().
+  for (const MetricDef& m : layout.summary) {
+    const std::string name = std::string("run_") + m.name;
+    Handle ds = dataset(name.c_str(), H5T_IEEE_F64LE, {total}, {}, true);
+    describe(ds.get(), summary_long_name(m, layout.daily), m.units);
+    text_attr(ds.get(), "dyad_kind", kind_name(m.kind));
+    attach(ds.get(), {couple.get()});
+    run_ds.push_back(std::move(ds));
+  }
+}
+
+void H5Writer::Impl::open_layout(const RunLayout& layout) {
+  const RunSpec& spec = *layout.spec;
+  const hsize_t total = static_cast<hsize_t>(n) * n_points;
+  auto size_of = [&](const char* name) {
+    const Handle ds = open(name);
+    const auto dims = shape(ds.get(), name);
+    return dims.size() == 1 ? dims[0] : hsize_t{0};
+  };
+  if (size_of("couple") != total)
+    mismatch(fmt::format("it has {} couples, the run {} ({} per point x {} points)", size_of("couple"), total, n,
+                         n_points));
+  if (size_of("day") != static_cast<hsize_t>(days))
+    mismatch(fmt::format("it has {} days, the run {}", size_of("day"), days));
+  std::vector<std::string> pairing_names;
+  for (int p = 0; p < n_pairings; ++p) pairing_names.push_back(spec.pairing_name(p));
+  if (read_strings("pairing") != pairing_names)
+    mismatch(fmt::format("its pairings are not the run's ({})", join(pairing_names, ", ")));
+  const std::string record = record_daily ? "daily" : "summary";
+  if (ok(H5Aexists(file.get(), "record"), "record") <= 0 || read_text_attr(file.get(), "record") != record)
+    mismatch(fmt::format("its record is not the run's ({})", record));
+
+  for (const MetricDef& m : layout.traits) trait_ds.push_back(open(m.name));
+  for (const MetricDef& m : layout.daily) {
+    mean_ds.push_back(open(std::string(m.name) + "_mean"));
+    sd_ds.push_back(open(std::string(m.name) + "_sd"));
+    count_ds.push_back(m.kind == MetricKind::rate ? open(std::string(m.name) + "_n") : Handle());
+    if (record_daily) daily_ds.push_back(open(m.name));
+  }
+  for (const MetricDef& m : layout.summary) run_ds.push_back(open(std::string("run_") + m.name));
+  make_selections();
+}
+
+H5Writer::H5Writer() : impl_(std::make_unique<Impl>()) {}
+
+H5Writer::H5Writer(std::string path, Provenance provenance) : H5Writer(std::move(path), std::move(provenance), Sweep{}) {}
+
+H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) : impl_(std::make_unique<Impl>()) {
   const QuietHdf5 quiet;
   Impl& w = *impl_;
   w.path = std::move(path);
-  w.partial = w.path + ".partial";
-  w.provenance = std::move(provenance);
+  w.partial = w.path + std::string(partial_suffix);
+  w.sweep = sweep.active();
+  w.n_points = sweep.n_points();
+  if (w.sweep) {
+    if (w.n_points < 1) throw std::invalid_argument("H5Writer: a sweep without points");
+    for (const auto& values : sweep.points)
+      if (values.size() != sweep.axes.size())
+        throw std::invalid_argument("H5Writer: a sweep point without one value per swept key");
+  }
+  w.status.assign(w.n_points, PointStatus::pending);
+  w.point_days.assign(w.n_points, 0);
 
   const Handle fcpl = w.handle(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "making a property list");
   // netCDF-C needs creation order on groups (it numbers dimensions and variables by it).
@@ -261,7 +725,7 @@ H5Writer::H5Writer(std::string path, Provenance provenance) : impl_(std::make_un
 
   // Everything known before the run, so that a run killed at any point leaves a file
   // that says what it is and that it is incomplete.
-  const Provenance& p = w.provenance;
+  const Provenance& p = provenance;
   const hid_t root = w.file.get();
   w.text_attr(root, "Conventions", "CF-1.8");
   w.text_attr(root, "title", fmt::format("Dyad couple-dynamics simulation, model {}", p.model));
@@ -275,19 +739,177 @@ H5Writer::H5Writer(std::string path, Provenance provenance) : impl_(std::make_un
   w.number_attr(root, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &p.seed);
   w.text_attr(root, "config", p.config_text);
   w.text_attr(root, "status", to_string(RunStatus::running));
+
+  if (w.sweep) {
+    std::vector<std::string> keys;
+    for (const auto& axis : sweep.axes) keys.push_back(axis.key);
+    w.text_attr(root, "sweep_mode", to_string(sweep.mode));
+    w.text_attr(root, "sweep_keys", join(keys, " "));
+    w.int32_attr(root, "sweep_points", w.n_points);
+    if (sweep.mode == SweepMode::lhs) {
+      w.int32_attr(root, "sweep_samples", sweep.samples);
+      w.number_attr(root, "sweep_seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &sweep.seed);
+    }
+
+    // The point dimension first: netCDF numbers dimensions in creation order.
+    const hsize_t points = static_cast<hsize_t>(w.n_points);
+    const Handle point = w.dataset("point", H5T_STD_I32LE, {points}, {}, false);
+    {
+      std::vector<std::int32_t> index(points);
+      std::iota(index.begin(), index.end(), 0);
+      w.write_all(point.get(), H5T_NATIVE_INT32, index.data(), "point");
+    }
+    w.ok(H5DSset_scale(point.get(), "point"), "point");
+    w.describe(point.get(), "sweep point (the swept keys' values at it: the variables along point)", nullptr);
+
+    std::vector<double> values(points);
+    for (std::size_t k = 0; k < sweep.axes.size(); ++k) {
+      const std::string& key = sweep.axes[k].key;
+      const std::string name = sweep_variable_name(key);
+      for (hsize_t q = 0; q < points; ++q) values[q] = sweep.points[q][k];
+      const Handle ds = w.dataset(name.c_str(), H5T_IEEE_F64LE, {points}, {}, false);
+      w.write_all(ds.get(), H5T_NATIVE_DOUBLE, values.data(), name.c_str());
+      w.describe(ds.get(), fmt::format("swept config key {}", key), nullptr);
+      w.text_attr(ds.get(), "dyad_key", key);
+      w.attach(ds.get(), {point.get()});
+    }
+
+    w.status_ds = w.dataset("point_status", H5T_STD_I8LE, {points}, {}, false);
+    {
+      const std::vector<std::int8_t> pending(points, static_cast<std::int8_t>(PointStatus::pending));
+      w.write_all(w.status_ds.get(), H5T_NATIVE_INT8, pending.data(), "point_status");
+    }
+    w.describe(w.status_ds.get(),
+               "completion of the point: pending (not run, or cut short), done (every value stored), "
+               "failed (see point_message)",
+               nullptr);
+    const std::int8_t flags[3] = {0, 1, 2};
+    w.number_attr(w.status_ds.get(), "flag_values", H5T_STD_I8LE, H5T_NATIVE_INT8, flags, 3);
+    w.text_attr(w.status_ds.get(), "flag_meanings", "pending done failed");
+    w.attach(w.status_ds.get(), {point.get()});
+
+    w.message_ds = w.string_variable("point_message", std::vector<std::string>(points));
+    w.describe(w.message_ds.get(), "why the point failed (empty unless point_status is failed)", nullptr);
+    w.attach(w.message_ds.get(), {point.get()});
+
+    w.point_days_ds = w.dataset("point_days_completed", H5T_STD_I32LE, {points}, {}, false);
+    w.write_all(w.point_days_ds.get(), H5T_NATIVE_INT32, w.point_days.data(), "point_days_completed");
+    w.describe(w.point_days_ds.get(), "days of the point whose data were written", "day");
+    w.attach(w.point_days_ds.get(), {point.get()});
+  }
   w.flush();
   w.last_flush = std::chrono::steady_clock::now();
+}
+
+std::unique_ptr<H5Writer> H5Writer::reopen(std::string path) {
+  namespace fs = std::filesystem;
+  const QuietHdf5 quiet;
+  std::unique_ptr<H5Writer> writer(new H5Writer());
+  Impl& w = *writer->impl_;
+  auto fail = [](const std::string& file, const std::string& problem) -> void {
+    throw InputError(file, 0, "", problem);
+  };
+  std::error_code ec;
+  if (ends_with(path, partial_suffix)) {
+    w.partial = path;
+    w.path = path.substr(0, path.size() - partial_suffix.size());
+  } else {
+    w.path = path;
+    w.partial = path + std::string(partial_suffix);
+    if (!fs::exists(w.partial, ec) && fs::exists(path, ec)) {
+      // PATH without PATH.partial: a finished run, or not Dyad's at all.
+      std::string status;
+      if (H5Fis_hdf5(path.c_str()) > 0) {
+        const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        if (id >= 0) {
+          const Handle probe(id, H5Fclose);
+          if (H5Aexists(id, "dyad_schema_version") > 0 && H5Aexists(id, "status") > 0) {
+            try {
+              status = w.read_text_attr(id, "status");
+            } catch (const std::runtime_error&) {  // unreadable: reported as not Dyad's below
+            }
+          }
+        }
+      }
+      H5Eclear2(H5E_DEFAULT);
+      if (status == "complete") fail(path, "is a complete run; there is nothing to resume");
+      fail(path, fmt::format("is not an unfinished Dyad run (those are kept as {}{})", path, partial_suffix));
+    }
+  }
+  const std::string& file = w.partial;
+  if (!fs::exists(file, ec)) fail(file, "no such file (an unfinished run is kept as FILE.partial)");
+  if (fs::is_directory(file, ec)) fail(file, "is a directory, not a Dyad output file");
+  const htri_t hdf5 = H5Fis_hdf5(file.c_str());
+  if (hdf5 <= 0) fail(file, hdf5 < 0 ? fmt::format("cannot be read: {}", hdf5_message()) : "not an HDF5 file, so not a Dyad output");
+
+  const Handle fapl = w.handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "making a property list");
+  // Objects added on resume keep the 1.8 format of the rest of the file.
+  w.ok(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18), "opening");
+  const hid_t id = H5Fopen(file.c_str(), H5F_ACC_RDWR, fapl.get());
+  if (id < 0) fail(file, fmt::format("cannot be opened for writing: {}", hdf5_message()));
+  w.file = Handle(id, H5Fclose);
+  const hid_t root = w.file.get();
+  // From here on a failure must not mark the file failed: it was not ours to change.
+  w.closed = true;
+  if (w.ok(H5Aexists(root, "dyad_schema_version"), "checking an attribute") <= 0)
+    fail(file, "an HDF5 file but not a Dyad output (no root attribute dyad_schema_version)");
+  if (const auto version = w.read_int_attr(root, "dyad_schema_version"); version != schema_version)
+    fail(file, fmt::format("Dyad schema version {}; this dyad writes version {}", version, schema_version));
+  if (w.ok(H5Aexists(root, "status"), "checking an attribute") <= 0)
+    fail(file, "not a Dyad output (no root attribute status)");
+  // Only a run killed between its last write and the rename leaves this behind.
+  if (w.read_text_attr(root, "status") == to_string(RunStatus::complete))
+    fail(file, fmt::format("is marked complete; there is nothing to resume (its data are whole: rename it "
+                           "to {})", w.path));
+
+  w.sweep = w.ok(H5Aexists(root, "sweep_points"), "checking an attribute") > 0;
+  if (w.sweep) {
+    w.n_points = static_cast<int>(w.read_int_attr(root, "sweep_points"));
+    for (const char* name : {"point_status", "point_message", "point_days_completed"})
+      if (w.ok(H5Lexists(root, name, H5P_DEFAULT), name) <= 0)
+        fail(file, fmt::format("a sweep without its variable {}", name));
+    w.status_ds = w.handle(H5Dopen2(root, "point_status", H5P_DEFAULT), H5Dclose, "point_status");
+    w.message_ds = w.handle(H5Dopen2(root, "point_message", H5P_DEFAULT), H5Dclose, "point_message");
+    w.point_days_ds = w.handle(H5Dopen2(root, "point_days_completed", H5P_DEFAULT), H5Dclose, "point_days_completed");
+    const auto dims = w.shape(w.status_ds.get(), "point_status");
+    if (w.n_points < 1 || dims.size() != 1 || dims[0] != static_cast<hsize_t>(w.n_points) ||
+        w.shape(w.point_days_ds.get(), "point_days_completed") != dims)
+      fail(file, fmt::format("point_status does not have sweep_points = {} entries", w.n_points));
+    std::vector<std::int8_t> codes(w.n_points);
+    w.ok(H5Dread(w.status_ds.get(), H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, codes.data()), "point_status");
+    for (const auto c : codes) w.status.push_back(c == 1 ? PointStatus::done : c == 2 ? PointStatus::failed
+                                                                                    : PointStatus::pending);
+    w.point_days.resize(w.n_points);
+    w.ok(H5Dread(w.point_days_ds.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, w.point_days.data()),
+         "point_days_completed");
+  } else {
+    w.status.assign(1, PointStatus::pending);
+    w.point_days.assign(1, 0);
+    if (w.ok(H5Aexists(root, "days_completed"), "checking an attribute") > 0)
+      w.point_days[0] = static_cast<std::int32_t>(w.read_int_attr(root, "days_completed"));
+  }
+  w.layout_in_file = w.ok(H5Lexists(root, "couple", H5P_DEFAULT), "couple") > 0;
+
+  // Ours now: from here an unfinished writer marks the file failed again.
+  w.closed = false;
+  w.text_attr(root, "status", to_string(RunStatus::running));
+  std::string history = w.ok(H5Aexists(root, "history"), "history") > 0 ? w.read_text_attr(root, "history") : "";
+  w.text_attr(root, "history", fmt::format("{}{}{} dyad resumed", history, history.empty() ? "" : "\n", utc_now()));
+  w.flush();
+  w.last_flush = std::chrono::steady_clock::now();
+  return writer;
 }
 
 H5Writer::~H5Writer() {
   Impl& w = *impl_;
   if (!w.file) return;
-  // Not finished: the engine or begin() failed. Say so in the file, best effort.
+  // Not finished or closed: the engine, begin() or the caller failed. Say so in the
+  // file, best effort.
   const QuietHdf5 quiet;
   try {
-    if (!w.finished) {
+    if (!w.closed) {
       w.text_attr(w.file.get(), "status", to_string(RunStatus::failed));
-      w.int32_attr(w.file.get(), "days_completed", w.days_written);
+      w.int32_attr(w.file.get(), "days_completed", w.days_completed());
     }
     w.close();
   } catch (...) {  // nothing can be reported from a destructor; the file stays .partial
@@ -295,184 +917,61 @@ H5Writer::~H5Writer() {
 }
 
 const std::string& H5Writer::partial_path() const { return impl_->partial; }
+const std::string& H5Writer::final_path() const { return impl_->path; }
+bool H5Writer::is_sweep() const { return impl_->sweep; }
+int H5Writer::n_points() const { return impl_->n_points; }
+
+std::vector<int> H5Writer::points_done() const {
+  std::vector<int> done;
+  for (int p = 0; p < impl_->n_points; ++p)
+    if (impl_->status[p] == PointStatus::done) done.push_back(p);
+  return done;
+}
+
+void H5Writer::start_point(int point) {
+  const QuietHdf5 quiet;
+  Impl& w = *impl_;
+  if (!w.file || w.closed) throw std::logic_error("H5Writer::start_point: the file is closed");
+  if (point < 0 || point >= w.n_points)
+    throw std::out_of_range(fmt::format("H5Writer::start_point: point {} of {}", point, w.n_points));
+  // A point begun and never finished (its run threw before finish()) stays pending.
+  w.begun = false;
+  w.point = point;
+  w.point_started = true;
+  if (!w.sweep) return;
+  // The old claim goes before any of the point's data are rewritten.
+  const bool was_failed = w.status[point] == PointStatus::failed;
+  w.status[point] = PointStatus::pending;
+  w.point_days[point] = 0;
+  w.write_point_status(point);
+  if (was_failed) w.write_point_message(point, "");
+  w.write_point_days(point);
+  w.flush();
+}
 
 void H5Writer::begin(const RunLayout& layout, const float* traits) {
   const QuietHdf5 quiet;
   Impl& w = *impl_;
-  if (!w.file || w.begun) throw std::logic_error("H5Writer::begin: called twice or after finish");
-  const RunSpec& spec = *layout.spec;
-  const hid_t root = w.file.get();
-  w.n = layout.n_couples();
-  w.days = spec.days;
-  w.n_pairings = static_cast<int>(spec.pairings.size());
-  w.record_daily = spec.record == Record::daily;
+  if (!w.file || w.closed) throw std::logic_error("H5Writer::begin: the file is finished or closed");
+  if (w.begun) throw std::logic_error("H5Writer::begin: called twice for one point");
+  if (w.sweep && !w.point_started) throw std::logic_error("H5Writer::begin: a sweep needs start_point() first");
+  if (!w.layout_open) {
+    w.take_layout(layout);
+    if (w.layout_in_file) w.open_layout(layout);
+    else w.create_layout(layout);
+    w.layout_in_file = w.layout_open = true;
+  } else {
+    w.check_same_layout(layout);
+  }
   w.daily = layout.daily;
   w.summary = layout.summary;
-  w.couple_pairing = layout.couple_pairing;
-  for (auto* v : {&w.sum, &w.squares, &w.mean, &w.sd}) v->assign(w.n_pairings, 0.0);
-  w.count.assign(w.n_pairings, 0);
-
-  w.int32_attr(root, "days", spec.days);
-  w.int32_attr(root, "days_completed", 0);
-  w.int32_attr(root, "couples_per_pairing", spec.couples);
-  w.text_attr(root, "record", spec.record == Record::daily ? "daily" : "summary");
-
-  const hsize_t n = static_cast<hsize_t>(w.n);
-  const hsize_t days = static_cast<hsize_t>(spec.days);
-  const hsize_t pairings = static_cast<hsize_t>(w.n_pairings);
-  const hsize_t styles = spec.styles.size();
-
-  // Coordinates, created first: netCDF numbers dimensions in creation order.
-  const Handle couple = w.dataset("couple", H5T_STD_I64LE, {n}, {}, false);
-  {
-    std::vector<std::int64_t> ids(n);
-    std::iota(ids.begin(), ids.end(), std::int64_t{0});
-    w.write_all(couple.get(), H5T_NATIVE_INT64, ids.data(), "couple");
-  }
-  w.ok(H5DSset_scale(couple.get(), "couple"), "couple");
-  w.describe(couple.get(), "couple id: pairing * couples_per_pairing + replicate", nullptr);
-
-  const Handle day = w.dataset("day", H5T_STD_I32LE, {days}, {}, false);
-  {
-    std::vector<std::int32_t> index(days);
-    std::iota(index.begin(), index.end(), 0);
-    w.write_all(day.get(), H5T_NATIVE_INT32, index.data(), "day");
-  }
-  w.ok(H5DSset_scale(day.get(), "day"), "day");
-  w.describe(day.get(), "simulated day since the start of the run", "day");
-
-  std::vector<std::string> pairing_names, style_names;
-  for (int p = 0; p < w.n_pairings; ++p) pairing_names.push_back(spec.pairing_name(p));
-  for (const auto& s : spec.styles) style_names.push_back(s.name);
-  const Handle pairing = w.string_coordinate("pairing", pairing_names);
-  w.describe(pairing.get(), "pairing of attachment styles: partner a's style-partner b's style", nullptr);
-  const Handle style = w.string_coordinate("style", style_names);
-  w.describe(style.get(), "attachment style", nullptr);
-
-  // Style definitions as run (config [style.NAME]).
-  {
-    const struct {
-      const char* name;
-      const char* long_name;
-      double StyleDef::*field;
-    } style_vars[] = {
-        {"style_anxiety", "attachment anxiety centroid of the style (ECR dimension)", &StyleDef::anxiety},
-        {"style_avoidance", "attachment avoidance centroid of the style (ECR dimension)", &StyleDef::avoidance},
-        {"style_spread", "sd of the clipped normal individual traits are drawn from around the centroid",
-         &StyleDef::spread},
-    };
-    std::vector<double> values(styles);
-    for (const auto& v : style_vars) {
-      for (std::size_t s = 0; s < styles; ++s) values[s] = spec.styles[s].*v.field;
-      const Handle ds = w.dataset(v.name, H5T_IEEE_F64LE, {styles}, {}, false);
-      w.write_all(ds.get(), H5T_NATIVE_DOUBLE, values.data(), v.name);
-      w.describe(ds.get(), v.long_name, "1");
-      w.attach(ds.get(), {style.get()});
-    }
-  }
-
-  // Per-couple identity. flag_values/flag_meanings (CF) name the categories.
-  {
-    const Handle ds = w.dataset("couple_pairing", H5T_STD_I32LE, {n}, {}, false);
-    w.write_all(ds.get(), H5T_NATIVE_INT32, layout.couple_pairing.data(), "couple_pairing");
-    w.describe(ds.get(), "pairing of the couple (index into the pairing coordinate)", nullptr);
-    std::vector<std::int32_t> flags(pairings);
-    std::iota(flags.begin(), flags.end(), 0);
-    w.number_attr(ds.get(), "flag_values", H5T_STD_I32LE, H5T_NATIVE_INT32, flags.data(), pairings);
-    w.text_attr(ds.get(), "flag_meanings", join(pairing_names, " "));
-    w.attach(ds.get(), {couple.get()});
-  }
-  {
-    const Handle ds = w.dataset("replicate", H5T_STD_I32LE, {n}, {}, false);
-    w.write_all(ds.get(), H5T_NATIVE_INT32, layout.couple_replicate.data(), "replicate");
-    w.describe(ds.get(), "index of the couple within its pairing (the common-random-numbers key)", nullptr);
-    w.attach(ds.get(), {couple.get()});
-  }
-  {
-    std::vector<std::int8_t> flags(styles);
-    std::iota(flags.begin(), flags.end(), std::int8_t{0});
-    const std::pair<const char*, const std::vector<std::int8_t>*> sides[] = {{"style_a", &layout.style_a},
-                                                                            {"style_b", &layout.style_b}};
-    for (const auto& [name, values] : sides) {
-      const Handle ds = w.dataset(name, H5T_STD_I8LE, {n}, {}, false);
-      w.write_all(ds.get(), H5T_NATIVE_INT8, values->data(), name);
-      w.describe(ds.get(), fmt::format("attachment style of partner {} (index into the style coordinate)",
-                                       name[6]), nullptr);
-      w.number_attr(ds.get(), "flag_values", H5T_STD_I8LE, H5T_NATIVE_INT8, flags.data(), styles);
-      w.text_attr(ds.get(), "flag_meanings", join(style_names, " "));
-      w.attach(ds.get(), {couple.get()});
-    }
-  }
-  for (std::size_t t = 0; t < layout.traits.size(); ++t) {
-    const MetricDef& m = layout.traits[t];
-    const Handle ds = w.dataset(m.name, H5T_IEEE_F32LE, {n}, {}, true);
-    w.write_all(ds.get(), H5T_NATIVE_FLOAT, traits + t * n, m.name);
-    w.describe(ds.get(), m.long_name, m.units);
-    w.attach(ds.get(), {couple.get()});
-  }
-
-  // Per pairing and day: filled one row per day by write_day().
-  const hsize_t stat_chunk_days = std::min(days, std::max<hsize_t>(1, pairing_chunk_values / pairings));
-  // Days arrive in order, so a chunk is finished once the next one starts: a cache of
-  // one chunk writes each exactly once and keeps memory flat. HDF5's default (1 MiB
-  // per dataset) would hold up to 16 finished chunks of each of ~50 variables.
-  const std::size_t stat_cache = stat_chunk_days * pairings * sizeof(double);
-  for (const MetricDef& m : layout.daily) {
-    const std::string mean_name = std::string(m.name) + "_mean", sd_name = std::string(m.name) + "_sd";
-    Handle mean = w.dataset(mean_name.c_str(), H5T_IEEE_F64LE, {days, pairings}, {stat_chunk_days, pairings}, true,
-                         stat_cache);
-    w.describe(mean.get(), fmt::format("{}: mean over the couples of the pairing{}", m.long_name,
-                                       m.kind == MetricKind::rate ? " that have a value" : ""),
-               m.units);
-    w.attach(mean.get(), {day.get(), pairing.get()});
-    Handle sd = w.dataset(sd_name.c_str(), H5T_IEEE_F64LE, {days, pairings}, {stat_chunk_days, pairings}, true,
-                         stat_cache);
-    w.describe(sd.get(), fmt::format("{}: standard deviation (ddof 1) over the couples of the pairing{}",
-                                     m.long_name, m.kind == MetricKind::rate ? " that have a value" : ""),
-               m.units);
-    w.attach(sd.get(), {day.get(), pairing.get()});
-    w.mean_ds.push_back(std::move(mean));
-    w.sd_ds.push_back(std::move(sd));
-    Handle count;
-    if (m.kind == MetricKind::rate) {
-      const std::string n_name = std::string(m.name) + "_n";
-      count = w.dataset(n_name.c_str(), H5T_STD_I32LE, {days, pairings}, {stat_chunk_days, pairings}, false,
-                        stat_cache);
-      w.describe(count.get(), fmt::format("couples of the pairing with a {} (not NaN)", m.name), "1");
-      w.attach(count.get(), {day.get(), pairing.get()});
-    }
-    w.count_ds.push_back(std::move(count));
-  }
-
-  // Per couple and day, only under record = daily.
-  if (w.record_daily) {
-    const hsize_t chunk = std::min(n, chunk_couples);
-    const std::size_t cache = chunk * sizeof(float);
-    for (const MetricDef& m : layout.daily) {
-      Handle ds = w.dataset(m.name, H5T_IEEE_F32LE, {days, n}, {1, chunk}, true, cache);
-      w.describe(ds.get(), m.long_name, m.units);
-      w.text_attr(ds.get(), "dyad_kind", kind_name(m.kind));
-      w.attach(ds.get(), {day.get(), couple.get()});
-      w.daily_ds.push_back(std::move(ds));
-    }
-  }
-
-  // Run summaries, written by finish().
-  for (const MetricDef& m : layout.summary) {
-    const std::string name = std::string("run_") + m.name;
-    Handle ds = w.dataset(name.c_str(), H5T_IEEE_F64LE, {n}, {}, true);
-    w.describe(ds.get(), summary_long_name(m), m.units);
-    w.text_attr(ds.get(), "dyad_kind", kind_name(m.kind));
-    w.attach(ds.get(), {couple.get()});
-    w.run_ds.push_back(std::move(ds));
-  }
-
-  const hsize_t day_couple[2] = {days, n}, day_pairing[2] = {days, pairings};
-  w.day_couple_space = w.handle(H5Screate_simple(2, day_couple, nullptr), H5Sclose, "making a dataspace");
-  w.day_pairing_space = w.handle(H5Screate_simple(2, day_pairing, nullptr), H5Sclose, "making a dataspace");
-  w.couple_row = w.handle(H5Screate_simple(1, &n, nullptr), H5Sclose, "making a dataspace");
-  w.pairing_row = w.handle(H5Screate_simple(1, &pairings, nullptr), H5Sclose, "making a dataspace");
+  w.traits = layout.traits;
+  for (std::size_t t = 0; t < w.trait_ds.size(); ++t)
+    w.write_couples(w.trait_ds[t].get(), H5T_NATIVE_FLOAT, traits + t * static_cast<std::size_t>(w.n),
+                    w.traits[t].name);
+  w.point_days[w.point] = 0;
   w.begun = true;
+  w.point_started = false;
   w.flush();
   w.last_flush = std::chrono::steady_clock::now();
 }
@@ -482,9 +981,9 @@ void H5Writer::write_day(int day, const float* daily) {
   Impl& w = *impl_;
   if (!w.begun || !w.file) throw std::logic_error("H5Writer::write_day: not begun or already finished");
   if (day < 0 || day >= w.days) throw std::logic_error("H5Writer::write_day: day out of range");
-  const hsize_t n = static_cast<hsize_t>(w.n), pairings = static_cast<hsize_t>(w.n_pairings);
-  if (w.record_daily) w.select_row(w.day_couple_space.get(), day, n);
-  w.select_row(w.day_pairing_space.get(), day, pairings);
+  const hsize_t n = static_cast<hsize_t>(w.n);
+  if (w.record_daily) w.select_day_couples(day);
+  w.select_day_pairings(day);
   for (std::size_t m = 0; m < w.daily.size(); ++m) {
     const float* row = daily + m * n;
     // A whole day row straight from the engine's buffer: one call per variable.
@@ -493,23 +992,23 @@ void H5Writer::write_day(int day, const float* daily) {
                     H5P_DEFAULT, row),
            w.daily[m].name);
     w.pairing_stats(row);
-    w.ok(H5Dwrite(w.mean_ds[m].get(), H5T_NATIVE_DOUBLE, w.pairing_row.get(), w.day_pairing_space.get(),
-                  H5P_DEFAULT, w.mean.data()),
+    w.ok(H5Dwrite(w.mean_ds[m].get(), H5T_NATIVE_DOUBLE, w.pairing_row.get(), w.stat_space.get(), H5P_DEFAULT,
+                  w.mean.data()),
          w.daily[m].name);
-    w.ok(H5Dwrite(w.sd_ds[m].get(), H5T_NATIVE_DOUBLE, w.pairing_row.get(), w.day_pairing_space.get(),
-                  H5P_DEFAULT, w.sd.data()),
+    w.ok(H5Dwrite(w.sd_ds[m].get(), H5T_NATIVE_DOUBLE, w.pairing_row.get(), w.stat_space.get(), H5P_DEFAULT,
+                  w.sd.data()),
          w.daily[m].name);
     if (w.count_ds[m])
-      w.ok(H5Dwrite(w.count_ds[m].get(), H5T_NATIVE_INT32, w.pairing_row.get(), w.day_pairing_space.get(),
-                    H5P_DEFAULT, w.count.data()),
+      w.ok(H5Dwrite(w.count_ds[m].get(), H5T_NATIVE_INT32, w.pairing_row.get(), w.stat_space.get(), H5P_DEFAULT,
+                    w.count.data()),
            w.daily[m].name);
   }
-  w.days_written = std::max(w.days_written, day + 1);
+  w.point_days[w.point] = std::max(w.point_days[w.point], day + 1);
 
   const auto now = std::chrono::steady_clock::now();
   if (std::chrono::duration<double>(now - w.last_flush).count() >= flush_every_seconds) {
     // days_completed then says how much of a killed run's file is real.
-    w.int32_attr(w.file.get(), "days_completed", w.days_written);
+    w.record_progress();
     w.flush();
     w.last_flush = now;
   }
@@ -520,19 +1019,72 @@ void H5Writer::finish(const double* summary, RunStatus status, int days_complete
   Impl& w = *impl_;
   if (!w.begun || !w.file) throw std::logic_error("H5Writer::finish: not begun or already finished");
   for (std::size_t s = 0; s < w.run_ds.size(); ++s)
-    w.write_all(w.run_ds[s].get(), H5T_NATIVE_DOUBLE, summary + s * static_cast<std::size_t>(w.n),
-                w.summary[s].name);
-  w.int32_attr(w.file.get(), "days_completed", days_completed);
-  w.text_attr(w.file.get(), "status", to_string(status));
+    w.write_couples(w.run_ds[s].get(), H5T_NATIVE_DOUBLE, summary + s * static_cast<std::size_t>(w.n),
+                    w.summary[s].name);
+  w.point_days[w.point] = days_completed;
+  w.begun = false;
+  if (!w.sweep) {
+    w.int32_attr(w.file.get(), "days_completed", days_completed);
+    w.text_attr(w.file.get(), "status", to_string(status));
+    w.close();
+    w.closed = true;
+    w.final_status = status;
+    if (status != RunStatus::complete) return;
+    w.status[0] = PointStatus::done;
+    w.rename_to_final();
+    return;
+  }
+  // The point's data reach the disk before the point is claimed done: a run killed in
+  // between leaves it pending, and --resume runs it again.
+  w.record_progress();
+  w.flush();
+  if (status == RunStatus::complete || status == RunStatus::failed) {
+    w.status[w.point] = status == RunStatus::complete ? PointStatus::done : PointStatus::failed;
+    w.write_point_status(w.point);
+    if (status == RunStatus::failed) w.write_point_message(w.point, "the run of the point failed");
+    w.flush();
+  }
+  w.last_flush = std::chrono::steady_clock::now();
+}
+
+void H5Writer::fail_point(int point, const std::string& message) {
+  const QuietHdf5 quiet;
+  Impl& w = *impl_;
+  if (!w.file || w.closed) throw std::logic_error("H5Writer::fail_point: the file is closed");
+  if (point < 0 || point >= w.n_points)
+    throw std::out_of_range(fmt::format("H5Writer::fail_point: point {} of {}", point, w.n_points));
+  if (point == w.point) w.begun = w.point_started = false;
+  w.status[point] = PointStatus::failed;
+  if (w.sweep) {
+    w.write_point_status(point);
+    w.write_point_message(point, message);
+  } else {
+    w.text_attr(w.file.get(), "status", to_string(RunStatus::failed));
+  }
+  w.flush();
+}
+
+RunStatus H5Writer::close(RunStatus status) {
+  const QuietHdf5 quiet;
+  Impl& w = *impl_;
+  if (w.closed || !w.file) return w.final_status;
+  RunStatus written = status;
+  if (!w.sweep) {
+    // Before finish(): there are no run summaries, so the run cannot be complete.
+    if (written == RunStatus::complete || written == RunStatus::running) written = RunStatus::failed;
+  } else if (written == RunStatus::complete || written == RunStatus::running) {
+    const bool all_done = std::all_of(w.status.begin(), w.status.end(), [](PointStatus s) { return s == PointStatus::done; });
+    const bool any_failed = std::any_of(w.status.begin(), w.status.end(), [](PointStatus s) { return s == PointStatus::failed; });
+    if (!all_done) written = any_failed ? RunStatus::failed : RunStatus::interrupted;
+    else written = RunStatus::complete;
+  }
+  w.int32_attr(w.file.get(), "days_completed", w.days_completed());
+  w.text_attr(w.file.get(), "status", to_string(written));
   w.close();
-  w.finished = true;
-  if (status != RunStatus::complete) return;
-  // rename(2) replaces an existing PATH atomically: a reader sees the old file or the
-  // new one, never neither.
-  std::error_code ec;
-  std::filesystem::rename(w.partial, w.path, ec);
-  if (ec)
-    throw std::runtime_error(fmt::format("cannot rename '{}' to '{}': {}", w.partial, w.path, ec.message()));
+  w.closed = true;
+  w.final_status = written;
+  if (written == RunStatus::complete) w.rename_to_final();
+  return written;
 }
 
 }  // namespace dyad

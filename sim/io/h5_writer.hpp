@@ -1,12 +1,15 @@
 // HDF5 output, schema v1 (docs/output.md): netCDF-4/CF compatible, dimension scales
-// couple, day, pairing. Written to PATH.partial and renamed to PATH only when the run
-// completes, so an existing output survives a failed or interrupted run.
+// couple, day, pairing (and point, for a sweep). Written to PATH.partial and renamed to
+// PATH only when the run (every point of a sweep) completes, so an existing output
+// survives a failed or interrupted run.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sim/core/output.hpp"
+#include "sim/core/sweep.hpp"
 
 namespace dyad {
 
@@ -19,22 +22,77 @@ struct Provenance {
   std::uint64_t seed = 0;
 };
 
+// A plain run: begin, write_day per day, finish (which closes the file and, when the
+// run is complete, renames PATH.partial to PATH).
+//
+// A sweep (constructed with an active Sweep): the engine runs once per point, and the
+// caller brackets each run:
+//
+//   H5Writer w(path, provenance, sweep);
+//   for (int p = 0; p < sweep.n_points(); ++p) {
+//     w.start_point(p);                       // then the engine's begin/write_day/finish
+//     try { run_model(spec_of_point_p, params_of_point_p, w, exec, control); }
+//     catch (const std::exception& e) { w.fail_point(p, e.what()); }
+//     if (interrupted) break;
+//   }
+//   w.close(status);                          // renames only if complete and all done
+//
+// finish() of a point writes its run summaries, flushes, and only then marks the point
+// done (and flushes again): a killed run never claims a point it did not store.
+//
+// Resume: reopen(PATH) opens PATH.partial again; points_done() says what to skip; the
+// other points are run again from day 0 exactly as above (for a plain run: begin,
+// write_day, finish as usual). The data then end bit-identical to an uninterrupted run.
 class H5Writer final : public Sink {
  public:
-  // Creates PATH.partial at once (throws std::runtime_error naming the path when it
-  // cannot); PATH itself is touched only by the final rename in finish(complete).
+  // A plain run. Creates PATH.partial at once (throws std::runtime_error naming the
+  // path when it cannot); PATH itself is touched only by the final rename.
   H5Writer(std::string path, Provenance provenance);
+  // A sweep when sweep.active() (the point dimension, the swept-key variables and the
+  // point status are written at once); exactly the plain run otherwise. Throws
+  // std::invalid_argument if sweep.points does not hold one value per axis per point.
+  H5Writer(std::string path, Provenance provenance, const Sweep& sweep);
+  // Reopens an unfinished run for writing: PATH.partial, given as PATH or as
+  // PATH.partial. Sets the root status back to "running". Throws InputError naming the
+  // file if it is missing, not a Dyad output, or complete (nothing to resume).
+  static std::unique_ptr<H5Writer> reopen(std::string path);
   ~H5Writer() override;
   H5Writer(const H5Writer&) = delete;
   H5Writer& operator=(const H5Writer&) = delete;
 
+  // Sweep: the engine's next begin() is point p's. Withdraws a done or failed mark of p
+  // (flushed) before any of its data are rewritten; a point begun and never finished
+  // (its run threw) is left pending. A plain run accepts start_point(0).
+  void start_point(int point);
+
+  // The engine's calls. begin() creates the file-level layout at the first point (or
+  // checks it against the file after reopen(); a different run is an InputError) and
+  // writes the point's traits; write_day() its daily rows; finish() its run summaries.
   void begin(const RunLayout& layout, const float* traits) override;
   void write_day(int day, const float* daily) override;
   void finish(const double* summary, RunStatus status, int days_completed) override;
 
+  // Sweep: marks point p failed with `message` (flushed); a later start_point(p) (e.g.
+  // after reopen) runs it again.
+  void fail_point(int point, const std::string& message);
+
+  // Ends the file: root status and days_completed, close, and the rename to PATH if
+  // `status` is complete and every point is done. Returns the status written: complete
+  // with a point not done is written as failed (a point failed) or interrupted (a point
+  // still pending). For a plain run after finish() (which closed it) a no-op returning
+  // finish()'s status; before finish(), the file is closed as `status` (complete is
+  // written as failed: no run summaries) and never renamed.
+  RunStatus close(RunStatus status);
+
+  // Points whose status is done, ascending (a plain run: {0} only once complete).
+  std::vector<int> points_done() const;
+  bool is_sweep() const;
+  int n_points() const;  // 1 for a plain run
   const std::string& partial_path() const;
+  const std::string& final_path() const;
 
  private:
+  H5Writer();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
