@@ -64,6 +64,10 @@ def open_dyad(path):
     if "pairing" not in ds.variables or "couple_pairing" not in ds.variables:
         ds.close()
         raise pp.NotDyad(f"{path}: not a complete Dyad output (no pairing variables)")
+    if "point" in ds.dims:
+        ds.close()
+        raise pp.NotDyad(f"{path}: a sweep over {ds.sizes['point']} points: plot it with "
+                         "scripts/plot_sweep.py FILE METRIC")
     return ds
 
 

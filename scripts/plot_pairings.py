@@ -72,6 +72,10 @@ def open_dyad(path):
         ds.close()
         raise NotDyad(f"{path}: Dyad schema version {version}, this script reads version "
                       f"{SCHEMA_VERSION}")
+    if "point" in ds.dims:
+        ds.close()
+        raise NotDyad(f"{path}: a sweep ({ds.attrs.get('sweep_keys', 'swept keys')} over "
+                      f"{ds.sizes['point']} points): plot it with scripts/plot_sweep.py FILE METRIC")
     missing = [v for v in REQUIRED if v not in ds.variables]
     if missing:
         ds.close()

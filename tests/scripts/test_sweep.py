@@ -139,6 +139,16 @@ def check_summarize_by(exe, tmp):
     proc = common.run([exe, "summarize", out, "--by", "model.gc"])
     T.check("summarize --by a key that was not swept -> exit 2 naming it",
             proc.returncode == 2 and "model.gc" in proc.stderr, common.describe(proc))
+    plot = common.REPO / "scripts" / "plot_sweep.py"
+    proc = common.run([common.PYTHON, plot, out, "conflicts_per_week", "--outdir", tmp], timeout=120)
+    png = tmp / "small_sweep_sweep_conflicts_per_week.png"
+    T.check("plot_sweep.py FILE METRIC writes a PNG and prints its path",
+            proc.returncode == 0 and png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            and str(png) in proc.stdout, common.describe(proc))
+    proc = common.run([common.PYTHON, common.PLOT_SCRIPT, out, "--outdir", tmp], timeout=120)
+    T.check("plot_pairings.py on a sweep exits 2 and points to plot_sweep.py",
+            proc.returncode == 2 and "plot_sweep.py" in proc.stderr and "Traceback" not in proc.stderr,
+            common.describe(proc))
     proc = common.run([exe, "plan", cfg])
     T.check("dyad plan prints points, couple-ticks, output size, run time and the first points",
             proc.returncode == 0 and all(w in proc.stdout for w in
