@@ -77,12 +77,15 @@ int analyze(const std::string& file) {
                file, f.status, f.days_completed, f.days);
 
   const int n_pairings = static_cast<int>(f.pairings.size());
-  // Values of one summary for the couples of pairing p.
+  // A group is (point, pairing): the closed forms differ from point to point of a sweep,
+  // so pooling points would average different systems.
+  int point = 0;
+  // Values of one summary for the couples of pairing p at the current point.
   auto of = [&](const char* name, int p) {
     std::vector<double> out;
     const auto& all = f.summaries.at(name);
     for (std::size_t i = 0; i < all.size(); ++i)
-      if (f.couple_pairing[i] == p) out.push_back(all[i]);
+      if (f.couple_pairing[i] == p && f.couple_point[i] == point) out.push_back(all[i]);
     return out;
   };
   const bool map = has("spectral_radius");  // a difference equation: |lambda| < 1 is stable
@@ -93,11 +96,23 @@ int analyze(const std::string& file) {
              "each pairing:\nmean, and [min, max] where couples differ. Stable means every "
              "eigenvalue {}.\n", map ? "has modulus below 1 (a map)" : "has negative real part (a flow)");
 
+  for (point = 0; point < std::max(1, f.n_points()); ++point)
   for (int p = 0; p < n_pairings; ++p) {
+    if (f.is_sweep() && f.point_status[point] != 1) {  // 1: done (sweep_schema.hpp)
+      if (p == 0) fmt::print("\npoint {}: not done, nothing to compare\n", point);
+      continue;
+    }
     const auto steady_a = of("steady_a", p), steady_b = of("steady_b", p);
     const auto end_a = of("end_a", p), end_b = of("end_b", p);
     const std::size_t n = steady_a.size();
-    fmt::print("\n{} ({} couples)\n", f.pairings[p], n);
+    std::string where;
+    if (f.is_sweep()) {
+      where = fmt::format("point {}: ", point);
+      for (std::size_t k = 0; k < f.sweep_keys.size(); ++k)
+        where += fmt::format("{}{} = {}", k ? ", " : "", f.sweep_keys[k], f.sweep_values[point][k]);
+      where += "; ";
+    }
+    fmt::print("\n{}{} ({} couples)\n", where, f.pairings[p], n);
     auto row = [](const std::string& label, const std::string& a, const std::string& b,
                   const char* first = "a ", const char* second = "b ") {
       fmt::print("  {:<34} {:<34} {}\n", label, first + a, second + b);

@@ -156,6 +156,23 @@ def check_summarize_by(exe, tmp):
             and not (tmp / "unused.h5").exists(), common.describe(proc))
 
 
+def check_classic_sweep(exe, tmp):
+    """A classic model through a sweep, summarize --by and analyze (per point)."""
+    cfg = common.write(tmp / "gottman_sweep.ini", "[run]\nmodel = gottman\ndays = 5\ncouples = 10\n"
+                       "[pairings]\nlist = secure-secure, anxious-avoidant\n[sweep]\nmodel.r_a = 0.2, 0.5, 0.8\n")
+    out = tmp / "gottman_sweep.h5"
+    proc = common.run([exe, "run", cfg, "-o", out, "--quiet"])
+    if not T.check("a gottman sweep exits 0", proc.returncode == 0, common.describe(proc)):
+        return
+    proc = common.run([exe, "summarize", out, "--format", "csv", "--by", "model.r_a"])
+    T.check("summarize --by model.r_a on the gottman sweep",
+            proc.returncode == 0 and "secure-secure,0.8,spectral_radius," in proc.stdout, common.describe(proc))
+    proc = common.run([exe, "analyze", out])
+    T.check("analyze reports the closed forms per point of the sweep",
+            proc.returncode == 0 and "point 2: model.r_a = 0.8; anxious-avoidant" in proc.stdout,
+            common.describe(proc))
+
+
 def check_bad_input(exe, tmp):
     base = SWEEP.replace("couples = 1500", "couples = 5").replace("days = 40", "days = 3")
     cases = [
@@ -204,6 +221,7 @@ def main():
         tmp = Path(d)
         T.guard("kill and resume", check_kill_resume, exe, tmp, rng)
         T.guard("summarize --by", check_summarize_by, exe, tmp)
+        T.guard("a classic model through a sweep", check_classic_sweep, exe, tmp)
         T.guard("bad input", check_bad_input, exe, tmp)
     T.finish()
 
