@@ -19,7 +19,8 @@ constexpr ModelInfo entry(std::string_view summary) {
           [](const RunSpec& spec, const ModelParams& values, Sink& sink, const ExecOptions& exec,
              const RunControl& control) {
             return run<M>(spec, from_model_params<P>(values), sink, exec, control);
-          }};
+          },
+          [](const ModelParams& values) { return M::draws(from_model_params<P>(values)); }};
 }
 
 // One line per model.

@@ -31,6 +31,10 @@ struct ModelInfo {
   std::string (*check)(const ModelParams&);
   RunResult (*run)(const RunSpec&, const ModelParams&, Sink&, const ExecOptions&,
                    const RunControl&);
+  // The Philox calls the kernel computes per couple-tick and per couple-day with these
+  // parameters, as the model states them (`dyad bench`'s ceiling draws as many). A run
+  // also counts them (RunResult::draws) where the model keeps a count.
+  DrawCount (*draws)(const ModelParams&);
 };
 
 std::span<const ModelInfo> models();

@@ -1522,3 +1522,75 @@ TEST_CASE("Q1 satisfaction: sat += sat_rate (clip(0.6 + 0.4 c - Dc - Ds - T - 0.
     CHECK(r.t.n[daily::unmet_a] == 1);  // Dc = 0.565 - 0.33 > 0.2 at the end of the tick
   }
 }
+
+// Kernel arithmetic: the pieces the block kernel computes in lanes instead of calling
+// Random123 one counter at a time or libm (docs/performance.md, "Determinism").
+TEST_CASE("kernel arithmetic: draw_lanes gives draw's bits, lane by lane") {
+  constexpr int n = 40;  // the 32-lane path, then the 8-lane path
+  std::uint32_t lo[n], hi[n], stream[n], w[4][n];
+  for (int i = 0; i < n; ++i) {
+    lo[i] = 0x9e3779b9u * static_cast<std::uint32_t>(i + 1);
+    hi[i] = i % 3 == 0 ? rng::shared_domain : static_cast<std::uint32_t>(i);
+    stream[i] = 10 + static_cast<std::uint32_t>(i % 5);
+  }
+  int mismatched = 0;
+  rng::draw_lanes(seed, 77, stream, lo, hi, n, {{w[0], w[1], w[2], w[3]}});
+  for (int i = 0; i < n; ++i) {
+    const auto r = rng::draw(seed, 77, stream[i], {lo[i], hi[i]});
+    for (int k = 0; k < 4; ++k) mismatched += r[k] != w[k][i];
+  }
+  rng::draw_lanes(seed, 0xffffffffu, 14u, lo, hi, n, {{w[0], w[1], w[2], w[3]}});
+  for (int i = 0; i < n; ++i) {
+    const auto r = rng::draw(seed, 0xffffffffu, 14, {lo[i], hi[i]});
+    for (int k = 0; k < 4; ++k) mismatched += r[k] != w[k][i];
+  }
+  CHECK(mismatched == 0);
+}
+
+TEST_CASE("kernel arithmetic: float log, cos, sin and exp against double libm") {
+  double log_err = 0, trig_err = 0;
+  for (std::uint32_t k = 0; k < (1u << 24); k += 7) {  // a stride through every 24-bit input
+    const float u = rng::u01_open0(k << 8);
+    const double ref = std::log(static_cast<double>(u));
+    const double ulp = std::nextafter(std::fabs(static_cast<float>(ref)), 1.0f) - std::fabs(static_cast<float>(ref));
+    if (ref != 0) log_err = std::max(log_err, std::fabs(rng::log_unit(simd::splat(u))[0] - ref) / ulp);
+    simd::f32 c, s;
+    const float t = rng::u01(k << 8);
+    rng::cos_sin_turn(simd::splat(t), c, s);
+    const double angle = 2 * std::numbers::pi * t;
+    trig_err = std::max({trig_err, std::fabs(c[0] - std::cos(angle)), std::fabs(s[0] - std::sin(angle))});
+  }
+  CHECK(log_err < 1.0);     // ulps
+  CHECK(trig_err < 1.2e-7);
+  double exp_err = 0;
+  for (double x = -87; x <= 88; x += 0.001) {
+    const double ref = std::exp(static_cast<double>(static_cast<float>(x)));
+    exp_err = std::max(exp_err, std::fabs(attachment::exp_f(static_cast<float>(x)) - ref) / ref);
+  }
+  CHECK(exp_err < 3e-7);
+  CHECK(attachment::exp_f(0.0f) == 1.0f);
+  CHECK(attachment::exp_f(100.0f) == std::numeric_limits<float>::infinity());
+  CHECK(attachment::exp_f(-100.0f) < 1e-37f);
+}
+
+TEST_CASE("kernel arithmetic: the float Box-Muller matches the double one and is standard normal") {
+  double diff = 0, sum = 0, sq = 0, fourth = 0;
+  constexpr int n = 200000;
+  for (int i = 0; i < n; ++i) {
+    const auto w = rng::draw(seed, static_cast<std::uint32_t>(i), 3, {5, 0});
+    float z0, z1, r0, r1;
+    rng::normal_pair_f(w[0], w[1], z0, z1);
+    rng::normal_pair(w[0], w[1], r0, r1);
+    diff = std::max({diff, static_cast<double>(std::fabs(z0 - r0)), static_cast<double>(std::fabs(z1 - r1))});
+    for (double z : {double(z0), double(z1)}) {
+      sum += z;
+      sq += z * z;
+      fourth += z * z * z * z;
+    }
+  }
+  const double m = 2.0 * n;
+  CHECK(diff < 2e-6);
+  CHECK(std::fabs(sum / m) < 0.011);                          // 5 standard errors
+  CHECK(sq / m == doctest::Approx(1.0).epsilon(0.011));
+  CHECK(fourth / m == doctest::Approx(3.0).epsilon(0.03));    // Gaussian kurtosis
+}

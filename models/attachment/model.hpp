@@ -4,6 +4,7 @@
 #pragma once
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -98,37 +99,88 @@ inline constexpr MetricDef trait_metrics[] = {
 
 enum Cope : std::uint8_t { none = 0, protest = 1, withdraw = 2, gentle = 3 };
 enum Mode : std::uint8_t { calm = 0, conflict = 1, pause = 2 };  // pause: the break of G5
+// The same values as the int32 lanes of the kernel hold them.
+namespace lane {
+inline constexpr std::int32_t none = Cope::none, protest = Cope::protest,
+                              withdraw = Cope::withdraw, gentle = Cope::gentle;
+inline constexpr std::int32_t calm = Mode::calm, conflict = Mode::conflict, pause = Mode::pause;
+}  // namespace lane
 
-// Per-couple state, structure of arrays. Hot state is float; traits and derived
-// constants are cold (read-only after init); run totals are double.
+// Couples advanced together: a chunk of a block runs a whole day, tick after tick, its
+// state (~150 bytes a couple) and the scratch of the tick (~330 bytes a couple) staying
+// in L1 (48 KiB a core on the machine of docs/performance.md).
+inline constexpr int chunk_lanes = 64;
+// State arrays are padded to a multiple of this many lanes (whole AVX-512 vectors) so
+// that every stage loops over whole vectors; padding lanes copy the last couple, are
+// computed and never written out.
+inline constexpr int lane_pad = 16;
+
+// Per-couple state, structure of arrays. Hot state is float, flags int32 (the width of a
+// float lane: masks and selects need no repacking); traits and derived constants are
+// cold (read-only after init); run totals are double.
 struct Block {
-  int n = 0;
-  std::vector<rng::Subject> own, shared;
+  int n = 0;      // couples
+  int lanes = 0;  // length of every lane array: n rounded up to lane_pad
+  LaneArray<std::uint32_t> own_lo, own_hi, shared_lo, shared_hi;  // rng::Subject, split
   // traits and derived constants (T1-T4), [agent][couple]
-  std::array<std::vector<float>, 2> x, v, F, cstar, sstar, th;
+  std::array<LaneArray<float>, 2> x, v, F, cstar, sstar, th;
   // agent state
-  std::array<std::vector<float>, 2> c, s, D, N, u, sat;
-  std::array<std::vector<std::uint8_t>, 2> ill, cope;
-  std::array<std::vector<std::int32_t>, 2> crisis;
+  std::array<LaneArray<float>, 2> c, s, D, N, u, sat;
+  std::array<LaneArray<std::int32_t>, 2> ill, cope, crisis;
   // couple state
-  std::vector<float> T;
-  std::vector<std::uint8_t> mode, brk, dw_active;
+  LaneArray<float> T;
+  LaneArray<std::int32_t> mode, brk, dw_active;
   // run totals of every daily metric, [metric][couple]; rates hold their numerators
   std::vector<double> run_total;
+  std::uint64_t draws = 0;  // Philox calls computed (dyad bench)
 
-  explicit Block(int capacity) : n(capacity), own(capacity), shared(capacity), T(capacity),
-      mode(capacity), brk(capacity), dw_active(capacity),
-      run_total(static_cast<std::size_t>(daily::count) * capacity) {
+  explicit Block(int capacity)
+      : n(capacity), lanes((capacity + lane_pad - 1) / lane_pad * lane_pad),
+        run_total(static_cast<std::size_t>(daily::count) * capacity) {
+    for_each_lane_array([&](auto& a) { a.assign(static_cast<std::size_t>(lanes), {}); });
+  }
+
+  template <class Fn>
+  void for_each_lane_array(Fn&& fn) {
+    for (auto* a : {&own_lo, &own_hi, &shared_lo, &shared_hi}) fn(*a);
     for (auto* group : {&x, &v, &F, &cstar, &sstar, &th, &c, &s, &D, &N, &u, &sat})
-      for (auto& a : *group) a.resize(capacity);
-    for (auto* group : {&ill, &cope})
-      for (auto& a : *group) a.resize(capacity);
-    for (auto& a : crisis) a.resize(capacity);
+      for (auto& a : *group) fn(a);
+    for (auto* group : {&ill, &cope, &crisis})
+      for (auto& a : *group) fn(a);
+    fn(T);
+    for (auto* a : {&mode, &brk, &dw_active}) fn(*a);
   }
 };
 
-// One couple's state in registers for a day: loaded from the block, advanced
-// through every tick, stored back.
+// The kernel's view of a chunk: raw pointers to a block's lanes from `first` on, held
+// in locals so that the compiler sees that no store in a stage moves them (and
+// vectorises the stage).
+struct Lanes {
+  const std::uint32_t *own_lo, *own_hi, *shared_lo, *shared_hi;
+  const float *x[2], *v[2], *F[2], *cstar[2], *sstar[2], *th[2];
+  float *c[2], *s[2], *D[2], *N[2], *u[2], *sat[2];
+  std::int32_t *ill[2], *cope[2], *crisis[2];
+  float* T;
+  std::int32_t *mode, *brk, *dw_active;
+
+  Lanes(Block& b, int first)
+      : own_lo(b.own_lo.data() + first), own_hi(b.own_hi.data() + first),
+        shared_lo(b.shared_lo.data() + first), shared_hi(b.shared_hi.data() + first),
+        T(b.T.data() + first), mode(b.mode.data() + first), brk(b.brk.data() + first),
+        dw_active(b.dw_active.data() + first) {
+    for (int a = 0; a < 2; ++a) {
+      x[a] = b.x[a].data() + first; v[a] = b.v[a].data() + first; F[a] = b.F[a].data() + first;
+      cstar[a] = b.cstar[a].data() + first; sstar[a] = b.sstar[a].data() + first;
+      th[a] = b.th[a].data() + first;
+      c[a] = b.c[a].data() + first; s[a] = b.s[a].data() + first; D[a] = b.D[a].data() + first;
+      N[a] = b.N[a].data() + first; u[a] = b.u[a].data() + first; sat[a] = b.sat[a].data() + first;
+      ill[a] = b.ill[a].data() + first; cope[a] = b.cope[a].data() + first;
+      crisis[a] = b.crisis[a].data() + first;
+    }
+  }
+};
+
+// One couple's state: what the equation tests build and inspect (Model::tick).
 struct CoupleDay {
   float x[2], v[2], F[2], cstar[2], sstar[2], th[2];
   float c[2], s[2], D[2], N[2], u[2], sat[2];
@@ -145,8 +197,98 @@ struct DayTally {
 };
 
 inline float clip01(float q) { return std::min(1.0f, std::max(0.0f, q)); }
+inline simd::f32 clip01(simd::f32 q) {
+  return simd::min(simd::splat(1.0f), simd::max(simd::splat(0.0f), q));
+}
 
-class Model {
+// e^x in float, lane by lane, for the kernel: Cephes expf (Cody-Waite reduction by ln 2
+// in two parts, degree-5 polynomial, relative error ~1e-7), without libm so that it runs
+// in lanes and gives the same bits everywhere (sim/core/rng.hpp, "Float Box-Muller").
+// +inf above 88, 2^-126 e^r below -87: the sigmoid of T6 reads them as 0 and 1.
+[[gnu::always_inline]] inline simd::f32 exp_f(simd::f32 x) {
+  constexpr float round_magic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  const simd::f32 xc = simd::min(simd::splat(88.0f), simd::max(simd::splat(-87.0f), x));
+  const simd::f32 n = (xc * 1.44269504088896341f + round_magic) - round_magic;  // nearest integer
+  simd::f32 r = xc - n * 0.693359375f;  // exact: 0.693359375 has 9 bits, |n| <= 127
+  r = r - n * -2.12194440e-4f;
+  const simd::f32 r2 = r * r;
+  simd::f32 p = simd::splat(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r2 + r + 1.0f;
+  const simd::f32 scale = std::bit_cast<simd::f32>((simd::to_i32(n) + 127) << 23);
+  return simd::select(x > 88.0f, simd::splat(std::numeric_limits<float>::infinity()), p * scale);
+}
+inline float exp_f(float x) { return exp_f(simd::splat(x))[0]; }
+
+// The kernel's transcendental functions, lane by lane. PolyMath is what runs: the
+// float polynomials above and in sim/core/rng.hpp. LibmMath is the arithmetic of the
+// per-couple kernel this block kernel replaced (Box-Muller in double and expf from
+// libm, one lane at a time): with it the block kernel reproduces that kernel's golden
+// hash bit for bit (tests/test_engine.cpp), which shows that the rewrite changed
+// results only through these two functions. It is there for that test.
+struct PolyMath {
+  static simd::f32 exp(simd::f32 x) { return exp_f(x); }
+  static void normal_pair(simd::u32 b0, simd::u32 b1, simd::f32& z0, simd::f32& z1) {
+    rng::normal_pair_f(b0, b1, z0, z1);
+  }
+};
+struct LibmMath {
+  static simd::f32 exp(simd::f32 x) {
+    for (int l = 0; l < simd::width; ++l) x[l] = std::exp(x[l]);
+    return x;
+  }
+  static void normal_pair(simd::u32 b0, simd::u32 b1, simd::f32& z0, simd::f32& z1) {
+    for (int l = 0; l < simd::width; ++l) {
+      float a, b;
+      rng::normal_pair(b0[l], b1[l], a, b);
+      z0[l] = a;
+      z1[l] = b;
+    }
+  }
+};
+
+// What one chunk needs besides its state for a day: the words of the tick's draws, the
+// increments that one stage of the tick hands the next, and the day's tallies. On the
+// stack of the thread running the block: the kernel allocates nothing.
+struct alignas(64) ChunkScratch {
+  static constexpr int L = chunk_lanes;
+  std::uint32_t stream[2][L];         // the per-lane stream of each partner's slot
+  std::uint32_t avail_w[4][L];        // availability (A1), words 0, 1; day events at day start
+  std::uint32_t agent_w[2][4][L];     // agent_X (calm, break) or agent_X_more (conflict)
+  std::uint32_t couple_w[4][L];       // couple
+  std::uint32_t normal_w[2][2][L];    // agent_X_more words 0, 1 of a failed bid (P1)
+  float avail[2][L], Dc[2][L], Ds[2][L];
+  float dc[2][L], dself[2][L], dD[2][L], dN[2][L];
+  float tension_up[L];
+  std::int32_t failed[2][L], any_toward[L], need[2][L];
+  float T_end[L], D_end[2][L];        // the tick's levels, summed in double below
+  // gathered counters and words of the draws only some lanes need
+  std::int32_t list[L];
+  std::uint32_t list_lo[L], list_hi[L], list_w[4][L];
+  // the day's tallies
+  std::int32_t n[daily::count][L];
+  double tension[L], distress[2][L];
+
+  void clear_tallies() {
+    std::memset(n, 0, sizeof n);
+    std::memset(tension, 0, sizeof tension);
+    std::memset(distress, 0, sizeof distress);
+  }
+  // n[metric] += 1 where the mask is set, for lanes [i, i + simd::width)
+  [[gnu::always_inline]] void count(int metric, int i, simd::i32 mask) {
+    simd::store(n[metric] + i, simd::load(n[metric] + i) - mask);  // mask lanes are -1
+  }
+  [[gnu::always_inline]] void add(int metric, int i, simd::i32 value) {
+    simd::store(n[metric] + i, simd::load(n[metric] + i) + value);
+  }
+};
+
+template <class Math>
+class BasicModel {
  public:
   using Params = attachment::Params;
   using Block = attachment::Block;
@@ -155,7 +297,7 @@ class Model {
   static constexpr std::span<const MetricDef> summary_defs() { return summary_metrics; }
   static constexpr std::span<const MetricDef> trait_defs() { return trait_metrics; }
 
-  Model(const Params& params, const RunSpec& spec) : spec_(&spec) {
+  BasicModel(const Params& params, const RunSpec& spec) : spec_(&spec) {
     // Single-precision copy for the kernel, matched by name so the list of
     // parameters stays in one place (for_each_param).
     for_each_param(k_, [&](const char* name, auto& dst, const char*) {
@@ -170,17 +312,38 @@ class Model {
   void run_day(Block& b, int day, Rows<float> out) const;
   void write_traits(const Block& b, Rows<float> out) const;
   void write_summary(const Block& b, int days, Rows<double> out) const;
+  // Philox calls computed for every couple: four per tick (availability, the two
+  // partners' slots, couple) and one per day (day events). Calls made only when an event
+  // needs them (a failed bid's appraisal noise, a coping pick inside a conflict, a
+  // crisis length) come on top; Block::draws counts both (RunResult::draws).
+  static DrawCount draws(const Params&) { return {4.0, 1.0}; }
 
-  // One tick of one couple: public so the equation tests can drive it.
+  // One tick, and the start of a day, of one couple, through the block kernel (a block
+  // of one couple): public so that the equation tests drive exactly what runs.
   void tick(CoupleDay& s, DayTally& tally, const rng::Seed& seed, rng::Subject own,
             rng::Subject shared, std::uint32_t time) const;
   void start_day(CoupleDay& s, const rng::Seed& seed, rng::Subject shared, int day) const;
   const BasicParams<float>& k() const { return k_; }
 
  private:
+  // The stages of a day for the lanes [first, first + lanes) of a block, `count` of
+  // them real couples (lanes: count rounded up to rng::lane_width).
+  void start_day_lanes(Block& b, int first, int count, int lanes, ChunkScratch& sc,
+                       const rng::Seed& seed, int day) const;
+  void tick_lanes(Block& b, int first, int count, int lanes, ChunkScratch& sc,
+                  const rng::Seed& seed, std::uint32_t time) const;
+  void end_day_lanes(Block& b, int first, int count, const ChunkScratch& sc, Rows<float> out) const;
+  // Words 0 and 1 of `stream` for the chunk's lanes whose flag is set: draws only some
+  // lanes need, computed for those alone, eight at a time. Returns how many.
+  int draw_flagged(const Block& b, int first, int count, ChunkScratch& sc, const std::int32_t* flag,
+                   const rng::Seed& seed, std::uint32_t time, std::uint32_t stream,
+                   std::uint32_t* out0, std::uint32_t* out1) const;
+
   BasicParams<float> k_;
   const RunSpec* spec_;
 };
+
+using Model = BasicModel<PolyMath>;
 
 // (T1-T4) traits and the constants derived from them; initial state (docs "State").
 inline void derive_agent(const BasicParams<float>& k, float x, float v, float& F, float& cstar,
@@ -191,10 +354,13 @@ inline void derive_agent(const BasicParams<float>& k, float x, float v, float& F
   th = k.th0 * (1 - k.th_x * x);               // (T4)
 }
 
-inline void Model::init(Block& b, const BlockSetup& setup) const {
+template <class Math>
+void BasicModel<Math>::init(Block& b, const BlockSetup& setup) const {
   for (int i = 0; i < b.n; ++i) {
-    b.own[i] = setup.own[i];
-    b.shared[i] = setup.shared[i];
+    b.own_lo[i] = setup.own[i].lo;
+    b.own_hi[i] = setup.own[i].hi;
+    b.shared_lo[i] = setup.shared[i].lo;
+    b.shared_hi[i] = setup.shared[i].hi;
     const common::PairTraits traits =
         common::draw_traits(setup.seed, stream::traits, setup.shared[i],
                             spec_->styles[setup.style_a[i]], spec_->styles[setup.style_b[i]]);
@@ -219,306 +385,544 @@ inline void Model::init(Block& b, const BlockSetup& setup) const {
     b.brk[i] = 0;
     b.dw_active[i] = 0;
   }
+  b.for_each_lane_array([&](auto& a) { std::fill(a.begin() + b.n, a.end(), a[b.n - 1]); });
   std::fill(b.run_total.begin(), b.run_total.end(), 0.0);
+  b.draws = 0;
 }
 
 // (E1, E2) exogenous day events, shared across pairings under common random numbers.
-inline void Model::start_day(CoupleDay& s, const rng::Seed& seed, rng::Subject shared,
-                             int day) const {
-  const auto ev = rng::draw(seed, static_cast<std::uint32_t>(day), stream::day_events, shared);
-  const auto len = rng::draw(seed, static_cast<std::uint32_t>(day), stream::crisis_length, shared);
-  for (int a = 0; a < 2; ++a) {
-    const float u_ill = rng::u01(ev[a]);
-    s.ill[a] = s.ill[a] ? (u_ill < k_.p_recover ? 0 : 1) : (u_ill < k_.p_ill ? 1 : 0);  // (E1)
-    if (s.crisis[a] > 0) {
-      --s.crisis[a];  // (E2) counts down
-    } else if (rng::u01(ev[2 + a]) < k_.p_crisis) {
-      // (E2) 1 + Geometric(p) days: failures before the first success, by inversion
+template <class Math>
+void BasicModel<Math>::start_day_lanes(Block& b, int first, int count, int lanes, ChunkScratch& sc,
+                                       const rng::Seed& seed, int day) const {
+  using simd::f32, simd::i32, simd::load, simd::store, simd::select;
+  constexpr int W = simd::width;
+  const auto time = static_cast<std::uint32_t>(day);
+  const BasicParams<float> k = k_;
+  const Lanes L(b, first);
+  rng::draw_lanes(seed, time, stream::day_events, L.shared_lo, L.shared_hi, lanes,
+                  {{sc.avail_w[0], sc.avail_w[1], sc.avail_w[2], sc.avail_w[3]}});
+  for (int i = 0; i < lanes; i += W) {
+    for (int a = 0; a < 2; ++a) {
+      const f32 u_ill = rng::u01(load(sc.avail_w[a] + i));
+      const i32 ill = load(L.ill[a] + i) != 0;
+      const i32 ill_next = select(ill, ~(u_ill < k.p_recover), u_ill < k.p_ill);          // (E1)
+      store(L.ill[a] + i, simd::ones(ill_next));
+      const i32 crisis = load(L.crisis[a] + i);
+      const f32 u_crisis = rng::u01(load(sc.avail_w[2 + a] + i));
+      const i32 starts = (crisis == 0) & (u_crisis < k.p_crisis);                          // (E2)
+      store(sc.need[a] + i, starts);
+      store(L.crisis[a] + i, select(crisis > 0, crisis - 1, crisis));  // (E2) counts down
+    }
+  }
+  // (E2) a crisis starts: 1 + Geometric(p) days, failures before the first success by
+  // inversion; rare (p_crisis), so drawn and computed per couple.
+  std::uint64_t draws = static_cast<std::uint64_t>(count);
+  for (int i = 0; i < count; ++i) {
+    if (!sc.need[0][i] && !sc.need[1][i]) continue;
+    const auto len = rng::draw(seed, time, stream::crisis_length, {L.shared_lo[i], L.shared_hi[i]});
+    ++draws;
+    for (int a = 0; a < 2; ++a) {
+      if (!sc.need[a][i]) continue;
       int extra = 0;
-      if (k_.crisis_extra < 1) {
+      if (k.crisis_extra < 1) {
         const double g = std::floor(std::log(static_cast<double>(rng::u01_open0(len[a]))) /
-                                    std::log1p(-static_cast<double>(k_.crisis_extra)));
+                                    std::log1p(-static_cast<double>(k.crisis_extra)));
         extra = static_cast<int>(std::min(g, 365.0));
       }
-      s.crisis[a] = 1 + extra;
+      L.crisis[a][i] = 1 + extra;
     }
   }
+  b.draws += draws;
 }
 
-inline void Model::tick(CoupleDay& s, DayTally& tally, const rng::Seed& seed, rng::Subject own,
-                        rng::Subject shared, std::uint32_t time) const {
-  const auto& k = k_;
-  const auto work = rng::draw(seed, time, stream::availability, shared);
-  const rng::Bits agent[2] = {rng::draw(seed, time, stream::agent_a, own),
-                              rng::draw(seed, time, stream::agent_b, own)};
-  const rng::Bits more[2] = {rng::draw(seed, time, stream::agent_a_more, own),
-                             rng::draw(seed, time, stream::agent_b_more, own)};
-  const auto cpl = rng::draw(seed, time, stream::couple, own);
+template <class Math>
+int BasicModel<Math>::draw_flagged(const Block& b, int first, int count, ChunkScratch& sc,
+                                   const std::int32_t* flag, const rng::Seed& seed,
+                                   std::uint32_t time, std::uint32_t stream, std::uint32_t* out0,
+                                   std::uint32_t* out1) const {
+  int m = 0;
+  for (int i = 0; i < count; i += simd::width) {  // the flagged lanes, in order
+    unsigned bits = simd::mask_bits(simd::load(flag + i));
+    if (count - i < simd::width) bits &= (1u << (count - i)) - 1;  // padding lanes
+    for (; bits != 0; bits &= bits - 1) sc.list[m++] = i + std::countr_zero(bits);
+  }
+  if (m == 0) return 0;
+  for (int q = 0; q < m; ++q) {
+    sc.list_lo[q] = b.own_lo[first + sc.list[q]];
+    sc.list_hi[q] = b.own_hi[first + sc.list[q]];
+  }
+  const int padded = (m + rng::lane_width - 1) / rng::lane_width * rng::lane_width;
+  for (int q = m; q < padded; ++q) sc.list_lo[q] = sc.list_hi[q] = 0;
+  rng::draw_lanes(seed, time, stream, sc.list_lo, sc.list_hi, padded,
+                  {{sc.list_w[0], sc.list_w[1], sc.list_w[2], sc.list_w[3]}});
+  for (int q = 0; q < m; ++q) {
+    out0[sc.list[q]] = sc.list_w[0][q];
+    out1[sc.list[q]] = sc.list_w[1][q];
+  }
+  return m;
+}
+
+// One tick of a chunk, in the stages of docs/model.md "Each tick". A stage is a loop
+// over the lanes, simd::width couples at a time (GCC vector extensions: eight lanes of
+// AVX2), that computes every case of the equations and selects the one each couple's
+// mode and events pick; no branch per couple, only per vector: a vector with no couple
+// in conflict skips the conflict case, one that needs no noise skips the normals. The
+// arithmetic of each case is the scalar expression of docs/model.md, operation for
+// operation, and increments are added in the order the equations list them, so a lane's
+// result does not depend on its neighbours (tests/test_engine.cpp). Draws: four Philox
+// calls per couple for every lane (each partner's slot is agent_X in calm and break
+// ticks and agent_X_more in conflict ticks, where the other is never read), the rest
+// only for the lanes that need them.
+template <class Math>
+void BasicModel<Math>::tick_lanes(Block& b, int first, int count, int lanes, ChunkScratch& sc,
+                                  const rng::Seed& seed, std::uint32_t time) const {
+  using simd::f32, simd::i32, simd::u32, simd::load, simd::store, simd::select, simd::splat,
+      simd::min, simd::max;
+  constexpr int W = simd::width;
+  const BasicParams<float> k = k_;  // a local copy: no store in the loops can change it
+  const Lanes L(b, first);
+  constexpr std::uint32_t agent_stream[2] = {stream::agent_a, stream::agent_b};
+  constexpr std::uint32_t more_stream[2] = {stream::agent_a_more, stream::agent_b_more};
   const float work_load[2] = {k.work_load_a, k.work_load_b};
+  const f32 zero = splat(0.0f), one = splat(1.0f);
 
-  const std::uint8_t mode_at_start = s.mode;
-  const float T0 = s.T;
-  if (mode_at_start != Mode::calm) ++tally.n[daily::conflict_ticks];
-
-  // 1. Availability (A1, A2). Present: not busy and not withdrawn; an ill partner is
-  // present but half as responsive.
-  float avail[2];
-  bool present[2];
-  for (int a = 0; a < 2; ++a) {
-    const bool busy = rng::u01(work[a]) < work_load[a];                               // (A1)
-    present[a] = !busy && s.cope[a] != Cope::withdraw;
-    avail[a] = present[a] ? (s.ill[a] ? k.ill_avail : 1.0f) : 0.0f;                  // (A2)
+  // Draws for every lane.
+  for (int i = 0; i < lanes; i += W) {
+    const i32 conflict = load(L.mode + i) == lane::conflict;
+    for (int a = 0; a < 2; ++a)
+      store(sc.stream[a] + i, select(conflict, u32{} + more_stream[a], u32{} + agent_stream[a]));
   }
+  rng::draw_lanes(seed, time, stream::availability, L.shared_lo, L.shared_hi, lanes,
+                  {{sc.avail_w[0], sc.avail_w[1], sc.avail_w[2], sc.avail_w[3]}});
+  for (int a = 0; a < 2; ++a)
+    rng::draw_lanes(seed, time, &sc.stream[a][0], L.own_lo, L.own_hi, lanes,
+                    {{sc.agent_w[a][0], sc.agent_w[a][1], sc.agent_w[a][2], sc.agent_w[a][3]}});
+  rng::draw_lanes(seed, time, stream::couple, L.own_lo, L.own_hi, lanes,
+                  {{sc.couple_w[0], sc.couple_w[1], sc.couple_w[2], sc.couple_w[3]}});
+  std::uint64_t draws = 4 * static_cast<std::uint64_t>(count);
 
-  // 2. Needs run down and refill from time alone (N1-N5).
-  float Dc[2], Ds[2];
-  for (int a = 0; a < 2; ++a) {
-    const int p = 1 - a;
-    s.c[a] -= k.dc * (1 + k.ill_drain * s.ill[a]);                                   // (N1)
-    if (present[a] && present[p]) s.s[a] -= k.ds;                                     // (N2)
-    if (!present[p]) {
-      s.s[a] += k.gs_alone * (1 - s.x[a]);                                            // (N3)
-      s.c[a] += k.h_self * s.F[a];                                                    // (N4)
+  // 1-5. Availability, needs, bids and responses, on the state at the start of the tick.
+  for (int i = 0; i < lanes; i += W) {
+    const i32 calm = load(L.mode + i) == lane::calm;
+    sc.count(daily::conflict_ticks, i, ~calm);
+
+    // 1. Availability (A1, A2). Present: not busy and not withdrawn; an ill partner is
+    // present but half as responsive.
+    i32 present[2];
+    f32 avail[2];
+    for (int a = 0; a < 2; ++a) {
+      const i32 busy = rng::u01(load(sc.avail_w[a] + i)) < work_load[a];               // (A1)
+      present[a] = ~busy & (load(L.cope[a] + i) != lane::withdraw);
+      const f32 responsive = select(load(L.ill[a] + i) != 0, splat(k.ill_avail), one);
+      avail[a] = select(present[a], responsive, zero);                                  // (A2)
+      store(sc.avail[a] + i, avail[a]);
     }
-    s.c[a] = clip01(s.c[a]);
-    s.s[a] = clip01(s.s[a]);
-    Dc[a] = std::max(0.0f, s.cstar[a] - s.c[a]);                                      // (N5)
-    Ds[a] = std::max(0.0f, s.sstar[a] - s.s[a]);
-  }
 
-  // 3-6. Bids, responses and appraisal, all on the state after step 2; their effects
-  // are collected as increments and applied together (simultaneous update).
-  float dc[2] = {0, 0}, dself[2] = {0, 0}, dD[2] = {0, 0}, dN[2] = {0, 0};
-  float rho[2] = {0, 0};
-  bool failed[2] = {false, false};
-  float tension_up = 0;  // sum of increments, each scaled by (1 - T) below (T5)
-  bool any_toward = false;
-  // The normal pair (P1, G2) is computed only in the ticks that use it: counter-based
-  // draws need no alignment, and log/sin/cos dominate the cost of a tick otherwise.
-  auto normals = [&](int a, float& z_appraisal, float& z_affect) {
-    rng::normal_pair(more[a][0], more[a][1], z_appraisal, z_affect);
-  };
-
-  if (mode_at_start == Mode::calm) {
+    // 2. Needs run down and refill from time alone (N1-N5).
+    f32 Dc[2], Ds[2];
     for (int a = 0; a < 2; ++a) {
       const int p = 1 - a;
-      const bool in_crisis = s.crisis[a] > 0;
-      const float deficit = Dc[a] + Ds[a];
+      const f32 ill = simd::to_f32(load(L.ill[a] + i));
+      f32 c = load(L.c[a] + i) - k.dc * (1.0f + k.ill_drain * ill);                     // (N1)
+      f32 s = load(L.s[a] + i);
+      s = select(present[a] & present[p], s - k.ds, s);                                 // (N2)
+      const f32 s_alone = s + k.gs_alone * (1.0f - load(L.x[a] + i));                   // (N3)
+      const f32 c_alone = c + k.h_self * load(L.F[a] + i);                              // (N4)
+      s = select(present[p], s, s_alone);
+      c = select(present[p], c, c_alone);
+      c = clip01(c);
+      s = clip01(s);
+      store(L.c[a] + i, c);
+      store(L.s[a] + i, s);
+      Dc[a] = max(zero, load(L.cstar[a] + i) - c);                                      // (N5)
+      Ds[a] = max(zero, load(L.sstar[a] + i) - s);
+      store(sc.Dc[a] + i, Dc[a]);
+      store(sc.Ds[a] + i, Ds[a]);
+    }
+
+    // 3-5. Bids and responses (calm ticks only); their effects on c, s, N, D and T are
+    // collected as increments and applied together after the appraisal (simultaneous
+    // update).
+    const f32 T = load(L.T + i);
+    f32 dc[2] = {zero, zero}, dself[2] = {zero, zero}, dD[2] = {zero, zero}, dN[2] = {zero, zero};
+    f32 tension_up = zero;  // sum of increments, each scaled by (1 - T) later (T5)
+    i32 any_toward = i32{};
+    for (int a = 0; a < 2; ++a) {
+      const int p = 1 - a;
+      const i32 in_crisis = load(L.crisis[a] + i) > 0;
+      const i32 protest = load(L.cope[a] + i) == lane::protest;
+      const f32 F = load(L.F[a] + i), Fp = load(L.F[p] + i), vp = load(L.v[p] + i);
+      const f32 deficit = Dc[a] + Ds[a];
       // (B1) a crisis makes the need certain, but the flexible still wait for the
       // partner to be free (deviation 1 in docs/model.md)
-      const float p_bid = (in_crisis ? 1.0f : std::min(1.0f, k.b0 * deficit)) *
-                          (1 - k.wait * s.F[a] * (present[p] ? 0.0f : 1.0f));
-      if (!(rng::u01(agent[a][0]) < p_bid)) continue;
-      const bool connection = rng::u01(agent[a][1]) * deficit < Dc[a] || in_crisis ||
-                              s.cope[a] == Cope::protest;                                     // (B2)
-      const float u_resp = rng::u01(agent[p][2]);  // drawn by the responder
-      if (connection) {
-        const bool demand = s.cope[a] == Cope::protest;
-        ++tally.n[daily::bids_connection];
-        if (in_crisis) ++tally.n[daily::crisis_bids];
-        float toward = avail[p] * (1 - 0.5f * s.v[p]) *
-                       (1 - (1 - s.F[p]) * Ds[p] / s.sstar[p]);                               // (R1)
-        if (in_crisis) toward = avail[p] * (s.F[p] + (1 - s.F[p]) * (1 - s.v[p]));           // (R2)
-        const float against = (1 - toward) * std::min(1.0f, s.T + s.N[p]);                  // (R3)
-        if (u_resp < toward) {                                                                // (R4)
-          ++tally.n[daily::turned_toward];
-          if (in_crisis) ++tally.n[daily::crisis_toward];
-          dc[a] += k.gc;
-          dc[p] += k.gc / 2;
-          dN[a] -= k.lp * (1 - s.v[a]) * s.N[a];
-          any_toward = true;
-        } else {
-          if (u_resp < toward + against) {                                                    // (R5)
-            ++tally.n[daily::turned_against];
-            tension_up += k.k_against;
-            dD[a] += k.w_rej;
-          } else {
-            ++tally.n[daily::turned_away];
-          }
-          if (demand) tension_up += k.k_demand;                                               // (C3)
-          // (P1-P3) the anxious discount the evidence that the partner is busy
-          failed[a] = true;
-          float z_appraisal, z_unused;
-          normals(a, z_appraisal, z_unused);
-          const float seen_busy = clip01(1 - avail[p] + z_appraisal * k.sigma_p * (1 - s.F[a]));
-          rho[a] = clip01((1 - (1 - s.x[a]) * seen_busy) * (0.2f + 0.8f * s.x[a]));
-          dN[a] += k.lam * (0.2f + s.x[a]) * (rho[a] - s.N[a]);
-        }
-      } else {
-        ++tally.n[daily::bids_autonomy];
-        const float grant = 1 - s.x[p] * (1 - s.F[p]);                                     // (R6)
-        if (u_resp < grant) {
-          dself[a] += k.gs;                                                                   // (R7)
-        } else {
-          dD[p] += k.w_dist * s.x[p];
-          tension_up += k.k_refuse;
-        }
-      }
+      const f32 need = select(in_crisis, one, min(one, k.b0 * deficit));
+      const f32 p_bid = need * (1.0f - k.wait * F * select(present[p], zero, one));
+      const i32 bid = calm & (rng::u01(load(sc.agent_w[a][0] + i)) < p_bid);
+      const i32 connection = (rng::u01(load(sc.agent_w[a][1] + i)) * deficit < Dc[a]) |
+                             in_crisis | protest;                                       // (B2)
+      const f32 u_resp = rng::u01(load(sc.agent_w[p][2] + i));  // drawn by the responder
+      const i32 conn = bid & connection, autonomy = bid & ~connection;
+      sc.count(daily::bids_connection, i, conn);
+      sc.count(daily::crisis_bids, i, conn & in_crisis);
+
+      // 4. Response to a connection bid (R1-R5); a bid made while protesting is a demand (C3).
+      const f32 toward_usual = avail[p] * (1.0f - 0.5f * vp) *
+                               (1.0f - (1.0f - Fp) * Ds[p] / load(L.sstar[p] + i));    // (R1)
+      const f32 toward_crisis = avail[p] * (Fp + (1.0f - Fp) * (1.0f - vp));           // (R2)
+      const f32 toward = select(in_crisis, toward_crisis, toward_usual);
+      const f32 against = (1.0f - toward) * min(one, T + load(L.N[p] + i));             // (R3)
+      const i32 turned_toward = conn & (u_resp < toward);
+      const i32 turned_against = conn & ~turned_toward & (u_resp < toward + against);
+      const i32 turned_away = conn & ~turned_toward & ~turned_against;
+      sc.count(daily::turned_toward, i, turned_toward);
+      sc.count(daily::crisis_toward, i, turned_toward & in_crisis);
+      sc.count(daily::turned_against, i, turned_against);
+      sc.count(daily::turned_away, i, turned_away);
+      const f32 N = load(L.N[a] + i), v = load(L.v[a] + i);
+      dc[a] = select(turned_toward, dc[a] + k.gc, dc[a]);                               // (R4)
+      dc[p] = select(turned_toward, dc[p] + k.gc / 2, dc[p]);
+      dN[a] = select(turned_toward, dN[a] - k.lp * (1.0f - v) * N, dN[a]);
+      any_toward |= turned_toward;
+      tension_up = select(turned_against, tension_up + k.k_against, tension_up);        // (R5)
+      dD[a] = select(turned_against, dD[a] + k.w_rej, dD[a]);
+      const i32 failed = conn & ~turned_toward;  // away or against: appraised in stage 6
+      tension_up = select(failed & protest, tension_up + k.k_demand, tension_up);       // (C3)
+      store(sc.failed[a] + i, failed);
+
+      // 5. Response to an autonomy bid (R6, R7).
+      const f32 xp = load(L.x[p] + i);
+      const f32 grant = 1.0f - xp * (1.0f - Fp);                                        // (R6)
+      const i32 granted = autonomy & (u_resp < grant), refused = autonomy & ~granted;
+      sc.count(daily::bids_autonomy, i, autonomy);
+      dself[a] = select(granted, dself[a] + k.gs, dself[a]);                            // (R7)
+      dD[p] = select(refused, dD[p] + k.w_dist * xp, dD[p]);
+      tension_up = select(refused, tension_up + k.k_refuse, tension_up);
     }
-  }
-
-  // Apply the increments; (P4) the flexible let the narrative relax every tick.
-  for (int a = 0; a < 2; ++a) {
-    s.c[a] = clip01(s.c[a] + dc[a]);
-    s.s[a] = clip01(s.s[a] + dself[a]);
-    s.N[a] = clip01(s.N[a] + dN[a] - k.mu * s.F[a] * s.N[a]);                          // (P4)
-  }
-
-  // 7. Distress (D1, D2).
-  for (int a = 0; a < 2; ++a) {
-    const float stress = clip01(k.w1 * Dc[a] * (1 + s.x[a]) + k.w2 * Ds[a] * (1 + s.v[a]) +
-                                (failed[a] ? k.w3 * rho[a] : 0.0f));                   // (D1)
-    s.D[a] = clip01(s.D[a] + (1 - k.rD) * (stress - s.D[a]) - k.soothe * s.F[a] * s.D[a] +
-                    dD[a]);                                                             // (D2)
-  }
-
-  // 8. Coping (C): one draw on crossing the threshold picks protest, withdrawal or a
-  // gentle start-up, by weights (x, v, F); the mode lasts until distress falls back.
-  for (int a = 0; a < 2; ++a) {
-    if (s.cope[a] == Cope::none && s.D[a] > s.th[a]) {
-      const float pick = rng::u01(agent[a][3]) * (s.x[a] + s.v[a] + s.F[a]);
-      s.cope[a] = pick < s.x[a] ? Cope::protest : pick < s.x[a] + s.v[a] ? Cope::withdraw : Cope::gentle;
-    } else if (s.cope[a] != Cope::none && s.D[a] < k.cope_exit * s.th[a]) {
-      s.cope[a] = Cope::none;
+    for (int a = 0; a < 2; ++a) {
+      store(sc.dc[a] + i, dc[a]);
+      store(sc.dself[a] + i, dself[a]);
+      store(sc.dD[a] + i, dD[a]);
+      store(sc.dN[a] + i, dN[a]);
     }
+    store(sc.tension_up + i, tension_up);
+    store(sc.any_toward + i, any_toward);
   }
-  const bool a_demands = s.cope[0] == Cope::protest && s.cope[1] == Cope::withdraw;
-  const bool b_demands = s.cope[1] == Cope::protest && s.cope[0] == Cope::withdraw;
-  if ((a_demands || b_demands) && !s.dw_active) {                                       // (C1)
-    ++tally.n[daily::demand_withdraw];
-    if (a_demands) ++tally.n[daily::demand_withdraw_a];
-    tension_up += k.k_dw;                                                               // (C2)
-  }
-  s.dw_active = a_demands || b_demands;
 
-  // 9-10. Tension, onset, conflict, break.
-  if (mode_at_start == Mode::calm) {
-    float T = k.rT * T0;                                                                // (T5)
-    if (any_toward) T = std::max(0.0f, T - k.k_toward);
-    s.T = clip01(T + tension_up * (1 - T0));
-    const float onset = k.p_disagree + 1 / (1 + std::exp(-k.beta * (s.T - k.thT)));     // (T6)
-    if (rng::u01(cpl[0]) < onset) {
-      s.mode = Mode::conflict;
-      s.u[0] = s.u[1] = 0;
-      ++tally.n[daily::conflicts];
-    }
-  } else if (mode_at_start == Mode::conflict) {
-    float u_next[2];
-    int pos = 0, neg = 0;
+  // The appraisal noise of a failed bid (agent_X_more words 0, 1), for those lanes only.
+  for (int a = 0; a < 2; ++a)
+    draws += static_cast<std::uint64_t>(draw_flagged(b, first, count, sc, sc.failed[a], seed, time,
+                                                     more_stream[a], sc.normal_w[a][0],
+                                                     sc.normal_w[a][1]));
+
+  // 6-11. Appraisal, the increments applied, distress, coping, tension and conflict,
+  // satisfaction: one pass, the state in registers.
+  for (int i = 0; i < lanes; i += W) {
+    const i32 mode = load(L.mode + i);
+    const i32 calm = mode == lane::calm, conflict = mode == lane::conflict;
+    const f32 T0 = load(L.T + i);
+    f32 tension_up = load(sc.tension_up + i);
+    f32 x[2], v[2], F[2], N[2], D[2], z_affect[2];
+    u32 pick_w[2];
+    unsigned pick_missing = 0;
     for (int a = 0; a < 2; ++a) {
       const int p = 1 - a;
-      const float base = k.a0 - k.a1 * (s.x[a] + s.v[a]) - k.a2 * s.N[a];              // (G1)
-      const float influence = s.u[p] > 0 ? k.inf_pos * s.u[p] : k.inf_neg * s.u[p];
-      float z_unused, z_affect;
-      normals(a, z_unused, z_affect);
-      u_next[a] = base + k.r_u * s.u[a] + influence + k.sigma_u * z_affect;             // (G2)
-      (u_next[a] > 0 ? pos : neg) += 1;                                                 // (G3)
+      x[a] = load(L.x[a] + i);
+      v[a] = load(L.v[a] + i);
+      F[a] = load(L.F[a] + i);
+      // 6. The normal pair (P1, G2): a failed bid's words in calm ticks, the slot's in
+      // conflict. Vectors whose couples all are calm without a failed bid skip it.
+      const i32 failed = load(sc.failed[a] + i);
+      f32 z_appraisal = zero;
+      z_affect[a] = zero;
+      if (simd::mask_bits(conflict | failed) != 0)
+        Math::normal_pair(select(conflict, load(sc.agent_w[a][0] + i), load(sc.normal_w[a][0] + i)),
+                          select(conflict, load(sc.agent_w[a][1] + i), load(sc.normal_w[a][1] + i)),
+                          z_appraisal, z_affect[a]);
+      // (P1-P3) the anxious discount the evidence that the partner is busy
+      const f32 N0 = load(L.N[a] + i);
+      const f32 seen_busy =
+          clip01(1.0f - load(sc.avail[p] + i) + z_appraisal * k.sigma_p * (1.0f - F[a]));  // (P1)
+      const f32 rho = clip01((1.0f - (1.0f - x[a]) * seen_busy) * (0.2f + 0.8f * x[a])); // (P2)
+      const f32 dN = select(failed, load(sc.dN[a] + i) + k.lam * (0.2f + x[a]) * (rho - N0),
+                            load(sc.dN[a] + i));                                        // (P3)
+
+      // Apply the increments; (P4) the flexible let the narrative relax every tick.
+      store(L.c[a] + i, clip01(load(L.c[a] + i) + load(sc.dc[a] + i)));
+      store(L.s[a] + i, clip01(load(L.s[a] + i) + load(sc.dself[a] + i)));
+      N[a] = clip01(N0 + dN - k.mu * F[a] * N0);                                        // (P4)
+      store(L.N[a] + i, N[a]);
+
+      // 7. Distress (D1, D2).
+      const f32 D0 = load(L.D[a] + i);
+      const f32 stress = clip01(k.w1 * load(sc.Dc[a] + i) * (1.0f + x[a]) +
+                                k.w2 * load(sc.Ds[a] + i) * (1.0f + v[a]) +
+                                select(failed, k.w3 * rho, zero));                      // (D1)
+      D[a] = clip01(D0 + (1.0f - k.rD) * (stress - D0) - k.soothe * F[a] * D0 +
+                    load(sc.dD[a] + i));                                                // (D2)
+      // A coping pick inside a conflict needs agent_X word 3, which the slot does not
+      // hold then: drawn below for those lanes (rare).
+      pick_w[a] = load(sc.agent_w[a][3] + i);
+      const i32 pick_in_conflict =
+          conflict & (load(L.cope[a] + i) == lane::none) & (D[a] > load(L.th[a] + i));
+      pick_missing |= simd::mask_bits(pick_in_conflict) << (a * W);
     }
-    s.u[0] = u_next[0];
-    s.u[1] = u_next[1];
-    tally.n[daily::positive_turns] += pos;
-    tally.n[daily::negative_turns] += neg;
-    float T = T0 + tension_up * (1 - T0);
-    T = clip01(T + k.k_neg * neg * (1 - T) - k.k_pos * pos * T);                        // (G4)
-    if (s.D[0] > k.D_flood || s.D[1] > k.D_flood) {                                     // (G5)
-      s.mode = Mode::pause;
-      s.brk = static_cast<std::uint8_t>(k.brk);
-    } else {
+    if (count - i < W) pick_missing &= ((1u << (count - i)) - 1) * ((1u << W) + 1);  // padding
+    for (; pick_missing != 0; pick_missing &= pick_missing - 1) {
+      const int bit = std::countr_zero(pick_missing), a = bit / W, l = bit % W;
+      pick_w[a][l] =
+          rng::draw(seed, time, agent_stream[a], {L.own_lo[i + l], L.own_hi[i + l]})[3];
+      ++draws;
+    }
+
+    // 8. Coping (C): one draw on crossing the threshold picks protest, withdrawal or a
+    // gentle start-up, by weights (x, v, F); the mode lasts until distress falls back.
+    i32 cope[2];
+    for (int a = 0; a < 2; ++a) {
+      const f32 th = load(L.th[a] + i);
+      const f32 pick = rng::u01(pick_w[a]) * (x[a] + v[a] + F[a]);
+      const i32 picked =
+          select(pick < x[a], splat(lane::protest),
+                 select(pick < x[a] + v[a], splat(lane::withdraw), splat(lane::gentle)));
+      const i32 was = load(L.cope[a] + i);
+      const i32 starts = (was == lane::none) & (D[a] > th);
+      const i32 ends = (was != lane::none) & (D[a] < k.cope_exit * th);
+      cope[a] = select(starts, picked, select(ends, splat(lane::none), was));
+      store(L.cope[a] + i, cope[a]);
+    }
+    const i32 a_demands = (cope[0] == lane::protest) & (cope[1] == lane::withdraw);
+    const i32 b_demands = (cope[1] == lane::protest) & (cope[0] == lane::withdraw);
+    const i32 dw_starts = (a_demands | b_demands) & (load(L.dw_active + i) == 0);       // (C1)
+    sc.count(daily::demand_withdraw, i, dw_starts);
+    sc.count(daily::demand_withdraw_a, i, dw_starts & a_demands);
+    tension_up = select(dw_starts, tension_up + k.k_dw, tension_up);                   // (C2)
+    store(L.dw_active + i, simd::ones(a_demands | b_demands));
+
+    // 9. Calm: tension and conflict onset (T5, T6).
+    f32 T_calm = k.rT * T0;                                                            // (T5)
+    T_calm = select(load(sc.any_toward + i), max(zero, T_calm - k.k_toward), T_calm);
+    T_calm = clip01(T_calm + tension_up * (1.0f - T0));
+    const f32 onset = k.p_disagree + 1.0f / (1.0f + Math::exp(-k.beta * (T_calm - k.thT)));  // T6
+    const i32 starts = calm & (rng::u01(load(sc.couple_w[0] + i)) < onset);
+    sc.count(daily::conflicts, i, starts);
+
+    // 10. Inside a conflict (G1-G7b); vectors without a couple in conflict skip it.
+    f32 u_next[2] = {zero, zero}, D_repaired[2] = {D[0], D[1]}, T_conflict = T0;
+    i32 flood = i32{}, mode_conflict = mode;
+    if (simd::mask_bits(conflict) != 0) {
+      i32 pos = i32{};
+      for (int a = 0; a < 2; ++a) {
+        const int p = 1 - a;
+        const f32 base = k.a0 - k.a1 * (x[a] + v[a]) - k.a2 * N[a];                       // (G1)
+        const f32 up = load(L.u[p] + i);
+        const f32 influence = select(up > 0.0f, k.inf_pos * up, k.inf_neg * up);
+        u_next[a] = base + k.r_u * load(L.u[a] + i) + influence + k.sigma_u * z_affect[a];  // (G2)
+        pos += simd::ones(u_next[a] > 0.0f);                                              // (G3)
+      }
+      const i32 neg = 2 - pos;
+      sc.add(daily::positive_turns, i, pos & conflict);
+      sc.add(daily::negative_turns, i, neg & conflict);
+      f32 T_turns = T0 + tension_up * (1.0f - T0);
+      T_turns = clip01(T_turns + k.k_neg * simd::to_f32(neg) * (1.0f - T_turns) -
+                       k.k_pos * simd::to_f32(pos) * T_turns);                            // (G4)
+      flood = (D[0] > k.D_flood) | (D[1] > k.D_flood);                                    // (G5)
       // (G6) Both partners try, and accept, on the distress at the start of the step
       // (simultaneous update): a repair that lands first must not make the other
       // partner's attempt likelier, or partner a would be favoured over b.
-      bool repaired[2];
-      for (int a = 0; a < 2; ++a) {                                                     // (G6)
+      i32 repaired[2];
+      for (int a = 0; a < 2; ++a) {
         const int p = 1 - a;
-        const float attempt = k.r0 * s.F[a] * (1 - std::min(1.0f, s.D[a] / k.D_flood));
-        const float accept = (1 - s.N[p] * (1 - s.F[p])) * (1 - s.D[p]);
-        repaired[a] = rng::u01(more[a][2]) < attempt && rng::u01(more[p][3]) < accept;
+        const f32 attempt = k.r0 * F[a] * (1.0f - min(one, D[a] / k.D_flood));
+        const f32 accept = (1.0f - N[p] * (1.0f - F[p])) * (1.0f - D[p]);
+        repaired[a] = (rng::u01(load(sc.agent_w[a][2] + i)) < attempt) &
+                      (rng::u01(load(sc.agent_w[p][3] + i)) < accept);
       }
+      f32 T_repaired = T_turns;
+      for (int a = 0; a < 2; ++a) {
+        T_repaired = select(repaired[a], T_repaired * (1.0f - k.psi), T_repaired);
+        const f32 D_p = D_repaired[1 - a];
+        D_repaired[1 - a] = select(repaired[a], D_p * (1.0f - k.psi), D_p);
+      }
+      const i32 resolved = T_repaired < k.thEnd;                                          // (G7)
+      i32 left = i32{};                                                                   // (G7b)
       for (int a = 0; a < 2; ++a)
-        if (repaired[a]) {
-          T *= 1 - k.psi;
-          s.D[1 - a] *= 1 - k.psi;
-        }
-      if (T < k.thEnd) {                                                                // (G7)
-        s.mode = Mode::calm;
-      } else {
-        bool left = false;                                                              // (G7b)
-        for (int a = 0; a < 2; ++a)
-          left |= s.cope[a] == Cope::withdraw || rng::u01(cpl[2 + a]) < k.stonewall * s.v[a];
-        if (left || rng::u01(cpl[1]) < k.p_disengage) {
-          s.mode = Mode::calm;
-          T *= 1 - k.cool_exit;
-          if (left) ++tally.n[daily::stonewalls];
-        }
-      }
+        left |= (cope[a] == lane::withdraw) |
+                (rng::u01(load(sc.couple_w[2 + a] + i)) < k.stonewall * v[a]);
+      const i32 runs_out = rng::u01(load(sc.couple_w[1] + i)) < k.p_disengage;
+      const i32 ends_unresolved = ~resolved & (left | runs_out);
+      sc.count(daily::stonewalls, i, conflict & ~flood & ends_unresolved & left);
+      const f32 T_cooled = T_repaired * (1.0f - k.cool_exit);
+      T_conflict = select(flood, T_turns, select(ends_unresolved, T_cooled, T_repaired));
+      const i32 ends = resolved | ends_unresolved;
+      mode_conflict = select(flood, splat(lane::pause),
+                             select(ends, splat(lane::calm), splat(lane::conflict)));
     }
-    s.T = T;
-  } else {
-    for (int a = 0; a < 2; ++a)                                                          // (G8)
-      s.D[a] *= 1 - k.calm_rate * s.F[a] * (1 - s.N[a]);
-    s.T = clip01((T0 + tension_up * (1 - T0)) * (1 - k.cool));
-    if (--s.brk == 0) s.mode = s.T >= k.thEnd ? Mode::conflict : Mode::calm;
-  }
 
-  // 11. Satisfaction (Q1), and the day's level tallies.
-  for (int a = 0; a < 2; ++a) {
-    const float dcon = std::max(0.0f, s.cstar[a] - s.c[a]);
-    const float dself_ = std::max(0.0f, s.sstar[a] - s.s[a]);
-    const float felt = clip01(0.6f + 0.4f * s.c[a] - dcon - dself_ - s.T - 0.5f * s.D[a]);
-    s.sat[a] += k.sat_rate * (felt - s.sat[a]);                                         // (Q1)
-    if (dcon + dself_ > k.unmet) ++tally.n[a == 0 ? daily::unmet_a : daily::unmet_b];
-    tally.distress[a] += s.D[a];
+    // Break (G8).
+    const f32 T_pause = clip01((T0 + tension_up * (1.0f - T0)) * (1.0f - k.cool));
+    const i32 brk = load(L.brk + i);
+    const i32 brk_left = (brk - 1) & 0xff;  // the count is a byte (brk <= 255)
+    const i32 mode_pause =
+        select(brk_left != 0, splat(lane::pause),
+               select(T_pause >= k.thEnd, splat(lane::conflict), splat(lane::calm)));
+
+    // The couple's mode picks its case.
+    const f32 T = select(calm, T_calm, select(conflict, T_conflict, T_pause));
+    store(L.T + i, T);
+    store(L.mode + i, select(calm, select(starts, splat(lane::conflict), splat(lane::calm)),
+                             select(conflict, mode_conflict, mode_pause)));
+    const i32 brk_conflict = select(flood, splat(k.brk), brk);  // (G5) a break starts
+    store(L.brk + i, select(calm, brk, select(conflict, brk_conflict, brk_left)));
+    for (int a = 0; a < 2; ++a) {
+      const f32 u = load(L.u[a] + i);
+      store(L.u[a] + i, select(calm, select(starts, zero, u), select(conflict, u_next[a], u)));
+      const f32 D_pause = D[a] * (1.0f - k.calm_rate * F[a] * (1.0f - N[a]));          // (G8)
+      D[a] = select(calm, D[a], select(conflict, select(flood, D[a], D_repaired[a]), D_pause));
+      store(L.D[a] + i, D[a]);
+    }
+
+    // 11. Satisfaction (Q1), and the day's level tallies.
+    for (int a = 0; a < 2; ++a) {
+      const f32 c = load(L.c[a] + i), s = load(L.s[a] + i), sat = load(L.sat[a] + i);
+      const f32 dcon = max(zero, load(L.cstar[a] + i) - c);
+      const f32 dself = max(zero, load(L.sstar[a] + i) - s);
+      const f32 felt = clip01(0.6f + 0.4f * c - dcon - dself - T - 0.5f * D[a]);
+      store(L.sat[a] + i, sat + k.sat_rate * (felt - sat));                            // (Q1)
+      sc.count(a == 0 ? daily::unmet_a : daily::unmet_b, i, dcon + dself > k.unmet);
+      store(sc.D_end[a] + i, D[a]);
+    }
+    store(sc.T_end + i, T);
   }
-  tally.tension += s.T;
+  // Level sums in double (a plain loop the compiler vectorises: vcvtps2pd, vaddpd).
+  for (int i = 0; i < lanes; ++i) {
+    sc.tension[i] += sc.T_end[i];
+    sc.distress[0][i] += sc.D_end[0][i];
+    sc.distress[1][i] += sc.D_end[1][i];
+  }
+  b.draws += draws;
 }
 
-inline void Model::run_day(Block& b, int day, Rows<float> out) const {
+template <class Math>
+void BasicModel<Math>::end_day_lanes(Block& b, int first, int count, const ChunkScratch& sc,
+                                     Rows<float> out) const {
+  const int ticks = k_.ticks_per_day;
+  for (int r = 0; r < daily::count; ++r) {
+    float* row = out[r] + first;
+    double* total = b.run_total.data() + static_cast<std::size_t>(r) * b.n + first;
+    switch (r) {
+      case daily::turn_toward_rate:  // pooled in write_summary from the counts
+        for (int i = 0; i < count; ++i)
+          row[i] = sc.n[daily::bids_connection][i] > 0
+                       ? static_cast<float>(sc.n[daily::turned_toward][i]) /
+                             static_cast<float>(sc.n[daily::bids_connection][i])
+                       : std::numeric_limits<float>::quiet_NaN();
+        continue;
+      case daily::tension:
+        for (int i = 0; i < count; ++i) row[i] = static_cast<float>(sc.tension[i] / ticks);
+        break;
+      case daily::distress_a:
+      case daily::distress_b: {
+        const int a = r == daily::distress_a ? 0 : 1;
+        for (int i = 0; i < count; ++i) row[i] = static_cast<float>(sc.distress[a][i] / ticks);
+        break;
+      }
+      case daily::narrative_a:
+      case daily::narrative_b: {
+        const float* N = b.N[r == daily::narrative_a ? 0 : 1].data() + first;
+        for (int i = 0; i < count; ++i) row[i] = N[i];
+        break;
+      }
+      case daily::satisfaction_a:
+      case daily::satisfaction_b: {
+        const float* sat = b.sat[r == daily::satisfaction_a ? 0 : 1].data() + first;
+        for (int i = 0; i < count; ++i) row[i] = sat[i];
+        break;
+      }
+      default:
+        for (int i = 0; i < count; ++i) row[i] = static_cast<float>(sc.n[r][i]);
+    }
+    for (int i = 0; i < count; ++i) total[i] += row[i];
+  }
+}
+
+template <class Math>
+void BasicModel<Math>::run_day(Block& b, int day, Rows<float> out) const {
   const int ticks = k_.ticks_per_day;
   const rng::Seed seed(spec_->seed);
-  for (int i = 0; i < b.n; ++i) {
-    CoupleDay s;
-    for (int a = 0; a < 2; ++a) {
-      s.x[a] = b.x[a][i]; s.v[a] = b.v[a][i]; s.F[a] = b.F[a][i];
-      s.cstar[a] = b.cstar[a][i]; s.sstar[a] = b.sstar[a][i]; s.th[a] = b.th[a][i];
-      s.c[a] = b.c[a][i]; s.s[a] = b.s[a][i]; s.D[a] = b.D[a][i]; s.N[a] = b.N[a][i];
-      s.u[a] = b.u[a][i]; s.sat[a] = b.sat[a][i];
-      s.ill[a] = b.ill[a][i]; s.cope[a] = b.cope[a][i]; s.crisis[a] = b.crisis[a][i];
-    }
-    s.T = b.T[i]; s.mode = b.mode[i]; s.brk = b.brk[i]; s.dw_active = b.dw_active[i];
+  const std::uint32_t t0 = static_cast<std::uint32_t>(day) * static_cast<std::uint32_t>(ticks);
+  ChunkScratch sc;  // not cleared as a whole: each stage writes what the next reads
+  std::memset(sc.normal_w, 0, sizeof sc.normal_w);  // read (and discarded) where no bid failed
+  for (int first = 0; first < b.n; first += chunk_lanes) {
+    const int count = std::min(chunk_lanes, b.n - first);
+    const int lanes = (count + rng::lane_width - 1) / rng::lane_width * rng::lane_width;
+    sc.clear_tallies();
+    start_day_lanes(b, first, count, lanes, sc, seed, day);
+    for (int t = 0; t < ticks; ++t)
+      tick_lanes(b, first, count, lanes, sc, seed, t0 + static_cast<std::uint32_t>(t));
+    end_day_lanes(b, first, count, sc, out);
+  }
+}
 
-    start_day(s, seed, b.shared[i], day);
-    DayTally tally;
-    const std::uint32_t t0 = static_cast<std::uint32_t>(day) * static_cast<std::uint32_t>(ticks);
-    for (int t = 0; t < ticks; ++t) tick(s, tally, seed, b.own[i], b.shared[i], t0 + t);
-
+namespace detail {
+// A block of one couple for the per-couple entry points: its lane 0 and the padding
+// lanes hold the couple.
+inline Block& one_couple(const CoupleDay& s, rng::Subject own, rng::Subject shared) {
+  thread_local Block b(1);
+  for (int i = 0; i < b.lanes; ++i) {
+    b.own_lo[i] = own.lo;
+    b.own_hi[i] = own.hi;
+    b.shared_lo[i] = shared.lo;
+    b.shared_hi[i] = shared.hi;
     for (int a = 0; a < 2; ++a) {
+      b.x[a][i] = s.x[a]; b.v[a][i] = s.v[a]; b.F[a][i] = s.F[a];
+      b.cstar[a][i] = s.cstar[a]; b.sstar[a][i] = s.sstar[a]; b.th[a][i] = s.th[a];
       b.c[a][i] = s.c[a]; b.s[a][i] = s.s[a]; b.D[a][i] = s.D[a]; b.N[a][i] = s.N[a];
       b.u[a][i] = s.u[a]; b.sat[a][i] = s.sat[a];
       b.ill[a][i] = s.ill[a]; b.cope[a][i] = s.cope[a]; b.crisis[a][i] = s.crisis[a];
     }
     b.T[i] = s.T; b.mode[i] = s.mode; b.brk[i] = s.brk; b.dw_active[i] = s.dw_active;
-
-    float m[daily::count];
-    for (int r = 0; r < daily::count; ++r) m[r] = static_cast<float>(tally.n[r]);
-    m[daily::turn_toward_rate] = tally.n[daily::bids_connection] > 0
-        ? static_cast<float>(tally.n[daily::turned_toward]) / static_cast<float>(tally.n[daily::bids_connection])
-        : std::numeric_limits<float>::quiet_NaN();
-    m[daily::tension] = static_cast<float>(tally.tension / ticks);
-    m[daily::distress_a] = static_cast<float>(tally.distress[0] / ticks);
-    m[daily::distress_b] = static_cast<float>(tally.distress[1] / ticks);
-    m[daily::narrative_a] = s.N[0];
-    m[daily::narrative_b] = s.N[1];
-    m[daily::satisfaction_a] = s.sat[0];
-    m[daily::satisfaction_b] = s.sat[1];
-    for (int r = 0; r < daily::count; ++r) {
-      out[r][i] = m[r];
-      // the rate's run figure is pooled from the counts in write_summary
-      if (r != daily::turn_toward_rate) b.run_total[static_cast<std::size_t>(r) * b.n + i] += m[r];
-    }
   }
+  return b;
 }
 
-inline void Model::write_traits(const Block& b, Rows<float> out) const {
+inline void load_couple(const Block& b, CoupleDay& s) {
+  for (int a = 0; a < 2; ++a) {
+    s.c[a] = b.c[a][0]; s.s[a] = b.s[a][0]; s.D[a] = b.D[a][0]; s.N[a] = b.N[a][0];
+    s.u[a] = b.u[a][0]; s.sat[a] = b.sat[a][0];
+    s.ill[a] = static_cast<std::uint8_t>(b.ill[a][0]);
+    s.cope[a] = static_cast<std::uint8_t>(b.cope[a][0]);
+    s.crisis[a] = b.crisis[a][0];
+  }
+  s.T = b.T[0];
+  s.mode = static_cast<std::uint8_t>(b.mode[0]);
+  s.brk = static_cast<std::uint8_t>(b.brk[0]);
+  s.dw_active = static_cast<std::uint8_t>(b.dw_active[0]);
+}
+}  // namespace detail
+
+template <class Math>
+void BasicModel<Math>::start_day(CoupleDay& s, const rng::Seed& seed, rng::Subject shared,
+                                 int day) const {
+  Block& b = detail::one_couple(s, {}, shared);
+  ChunkScratch sc{};
+  start_day_lanes(b, 0, 1, rng::lane_width, sc, seed, day);
+  detail::load_couple(b, s);
+}
+
+template <class Math>
+void BasicModel<Math>::tick(CoupleDay& s, DayTally& tally, const rng::Seed& seed, rng::Subject own,
+                            rng::Subject shared, std::uint32_t time) const {
+  Block& b = detail::one_couple(s, own, shared);
+  ChunkScratch sc{};
+  tick_lanes(b, 0, 1, rng::lane_width, sc, seed, time);
+  detail::load_couple(b, s);
+  for (int r = 0; r < daily::count; ++r) tally.n[r] += sc.n[r][0];
+  tally.tension += sc.tension[0];
+  tally.distress[0] += sc.distress[0][0];
+  tally.distress[1] += sc.distress[1][0];
+}
+
+template <class Math>
+void BasicModel<Math>::write_traits(const Block& b, Rows<float> out) const {
   for (int i = 0; i < b.n; ++i) {
     out[0][i] = b.x[0][i];
     out[1][i] = b.v[0][i];
@@ -527,9 +931,12 @@ inline void Model::write_traits(const Block& b, Rows<float> out) const {
   }
 }
 
-inline void Model::write_summary(const Block& b, int days, Rows<double> out) const {
+template <class Math>
+void BasicModel<Math>::write_summary(const Block& b, int days, Rows<double> out) const {
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-  auto total = [&](int metric, int i) { return b.run_total[static_cast<std::size_t>(metric) * b.n + i]; };
+  auto total = [&](int metric, int i) {
+    return b.run_total[static_cast<std::size_t>(metric) * b.n + i];
+  };
   for (int i = 0; i < b.n; ++i) {
     for (int r = 0; r < daily::count; ++r) {
       const double t = total(r, i);

@@ -165,6 +165,8 @@ class Model {
   void run_day(Block& b, int day, Rows<float> out) const;
   void write_traits(const Block& b, Rows<float> out) const;
   void write_summary(const Block& b, int days, Rows<double> out) const;
+  // One Philox call per tick (stream::turn_noise) when the noise is on; none per day.
+  static DrawCount draws(const Params& p) { return {p.sigma > 0 ? 1.0 : 0.0, 0.0}; }
 
   const Params& k() const { return k_; }
 

@@ -1,6 +1,7 @@
 // dyad: the only place that sees argv. Parses the command line with
 // Boost.Program_options and hands plain values to the commands.
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "sim/app/analyze.hpp"
+#include "sim/app/bench.hpp"
 #include "sim/app/commands.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/version.hpp"
@@ -31,6 +33,8 @@ commands:
   inspect FILE      provenance, dimensions, variables, sizes and completeness of a file
   analyze FILE      closed-form steady states and stability beside the simulated values
                     (models gottman and linear_love)
+  bench             engine throughput beside the random-number ceiling and the
+                    straightforward implementation (docs/performance.md)
 
   dyad COMMAND --help   options of one command
   dyad --version
@@ -153,6 +157,31 @@ int dispatch(int argc, char** argv) {
       if (by.empty()) throw dyad::InputError("command line", 0, "--by", "give KEY[,KEY]");
     }
     return dyad::app::summarize(file, format, by);
+  }
+  if (command == "bench") {
+    const dyad::app::BenchArgs defaults;
+    po::options_description o("options");
+    o.add_options()("couples", po::value<std::int64_t>()->default_value(defaults.couples),
+                    "couples in all, spread over the ten pairings of the four styles")(
+        "days", po::value<int>()->default_value(defaults.days), "simulated days")(
+        "threads", po::value<int>()->default_value(defaults.threads), "worker threads (0: all cores)")(
+        "block-size", po::value<int>()->default_value(defaults.block_size),
+        "couples per block (does not change the output)")(
+        "model", po::value<std::string>()->default_value(defaults.model), "attachment, gottman or linear_love")(
+        "record", po::value<std::string>()->default_value(defaults.record),
+        "none (no output), summary or daily (an HDF5 file in the temp directory, removed after)")(
+        "no-straightforward", po::bool_switch(), "skip the straightforward implementation");
+    const Parsed p = parse(command, o, po::positional_options_description{}, rest);
+    if (p.help) return 0;
+    dyad::app::BenchArgs b;
+    b.couples = p.vm["couples"].as<std::int64_t>();
+    b.days = p.vm["days"].as<int>();
+    b.threads = p.vm["threads"].as<int>();
+    b.block_size = p.vm["block-size"].as<int>();
+    b.model = p.vm["model"].as<std::string>();
+    b.record = p.vm["record"].as<std::string>();
+    b.straightforward = !p.vm["no-straightforward"].as<bool>();
+    return dyad::app::bench(b);
   }
   throw dyad::InputError("command line", 0, "", "unknown command '" + command + "' (try dyad --help)");
 }

@@ -1,5 +1,5 @@
 // The engine: runs every couple of every pairing over the days, for any model that
-// follows sim/core/model_api.hpp. Threads own fixed ranges of blocks; one writer
+// follows sim/core/model_api.hpp. Threads own fixed sets of blocks; one writer
 // thread owns the sink. Output is bit-identical for any thread count and block size
 // because every random draw is keyed by stable ids (sim/core/rng.hpp) and each
 // couple's arithmetic never depends on another couple's.
@@ -12,6 +12,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <semaphore>
 #include <thread>
@@ -26,6 +27,9 @@ namespace dyad {
 struct RunResult {
   RunStatus status = RunStatus::complete;
   int days_completed = 0;
+  // Philox calls the kernel computed, for models whose Block counts them (else 0):
+  // `dyad bench` reports them per couple-tick and draws as many in its ceiling.
+  std::uint64_t draws = 0;
 };
 
 // Everything a caller can observe while a run is under way; all optional.
@@ -80,25 +84,47 @@ RunResult run(const RunSpec& spec, const typename M::Params& params, Sink& sink,
   const int block_size = std::max(1, exec.block_size);
   const int n_blocks = static_cast<int>((n + block_size - 1) / block_size);
   const int n_threads = std::clamp(exec.threads, 1, std::max(1, n_blocks));
-  const auto own = own_subjects(layout);
-  const auto shared = shared_subjects(layout, spec.common_random_numbers);
+  // Threads own fixed sets of blocks, the same for setting them up and for every day:
+  // thread t has blocks t, t + T, t + 2T, ... Dealt round-robin, not in contiguous
+  // ranges, because couples are pairing-major and a block's cost depends on its
+  // pairing (conflict-prone couples skip less work): each thread gets every pairing.
+  auto in_parallel = [&](auto&& work) {
+    std::vector<std::jthread> pool;
+    for (int t = 1; t < n_threads; ++t) pool.emplace_back(work, t);
+    work(0);
+  };
 
-  std::vector<typename M::Block> blocks;
-  blocks.reserve(n_blocks);
+  // Blocks are allocated and initialised by the thread that will advance them (their
+  // memory is first touched there, and a million couples set up in parallel).
+  std::vector<std::unique_ptr<typename M::Block>> blocks(static_cast<std::size_t>(n_blocks));
   std::vector<float> traits(layout.traits.size() * static_cast<std::size_t>(n));
-  for (int b = 0; b < n_blocks; ++b) {
-    const std::int64_t first = std::int64_t{b} * block_size;
-    const int size = static_cast<int>(std::min<std::int64_t>(block_size, n - first));
-    blocks.emplace_back(size);
-    BlockSetup setup;
-    setup.spec = &spec;
-    setup.seed = rng::Seed(spec.seed);
-    setup.own = {own.data() + first, static_cast<std::size_t>(size)};
-    setup.shared = {shared.data() + first, static_cast<std::size_t>(size)};
-    setup.style_a = {layout.style_a.data() + first, static_cast<std::size_t>(size)};
-    setup.style_b = {layout.style_b.data() + first, static_cast<std::size_t>(size)};
-    model.init(blocks.back(), setup);
-    model.write_traits(blocks.back(), Rows<float>{traits.data() + first, n});
+  {
+    // The subjects are copied into the blocks; these run-wide lists are freed after.
+    const auto own = own_subjects(layout);
+    const auto shared = shared_subjects(layout, spec.common_random_numbers);
+    std::vector<std::exception_ptr> failure(static_cast<std::size_t>(n_threads));
+    in_parallel([&](int t) {
+      try {
+        for (int b = t; b < n_blocks; b += n_threads) {
+          const std::int64_t first = std::int64_t{b} * block_size;
+          const int size = static_cast<int>(std::min<std::int64_t>(block_size, n - first));
+          blocks[b] = std::make_unique<typename M::Block>(size);
+          BlockSetup setup;
+          setup.spec = &spec;
+          setup.seed = rng::Seed(spec.seed);
+          setup.own = {own.data() + first, static_cast<std::size_t>(size)};
+          setup.shared = {shared.data() + first, static_cast<std::size_t>(size)};
+          setup.style_a = {layout.style_a.data() + first, static_cast<std::size_t>(size)};
+          setup.style_b = {layout.style_b.data() + first, static_cast<std::size_t>(size)};
+          model.init(*blocks[b], setup);
+          model.write_traits(*blocks[b], Rows<float>{traits.data() + first, n});
+        }
+      } catch (...) {  // e.g. std::bad_alloc: rethrown below, not across a thread
+        failure[static_cast<std::size_t>(t)] = std::current_exception();
+      }
+    });
+    for (const auto& e : failure)
+      if (e) std::rethrow_exception(e);
   }
 
   WriterThread writer(sink);
@@ -106,7 +132,9 @@ RunResult run(const RunSpec& spec, const typename M::Params& params, Sink& sink,
 
   // Two day buffers: the kernel fills one while the writer drains the other.
   const std::size_t day_floats = layout.daily.size() * static_cast<std::size_t>(n);
-  std::vector<float> day_buffer[2] = {std::vector<float>(day_floats), std::vector<float>(day_floats)};
+  // Not zeroed: the kernel writes every entry of a day before the writer reads it.
+  std::unique_ptr<float[]> day_buffer[2] = {std::make_unique_for_overwrite<float[]>(day_floats),
+                                            std::make_unique_for_overwrite<float[]>(day_floats)};
   std::binary_semaphore buffer_free[2] = {std::binary_semaphore(1), std::binary_semaphore(1)};
 
   RunResult result;
@@ -120,7 +148,7 @@ RunResult run(const RunSpec& spec, const typename M::Params& params, Sink& sink,
         std::binary_semaphore& sem;
         ~Release() { sem.release(); }
       } release{buffer_free[slot]};
-      if (s) s->write_day(finished, day_buffer[slot].data());
+      if (s) s->write_day(finished, day_buffer[slot].get());
     });
     result.days_completed = finished + 1;
     if (control.on_day) control.on_day(finished + 1);
@@ -131,28 +159,28 @@ RunResult run(const RunSpec& spec, const typename M::Params& params, Sink& sink,
   std::barrier sync(n_threads, end_of_day);
 
   auto worker = [&](int t) {
-    const int begin = static_cast<int>(std::int64_t{n_blocks} * t / n_threads);
-    const int end = static_cast<int>(std::int64_t{n_blocks} * (t + 1) / n_threads);
     while (!stop) {
-      float* buffer = day_buffer[day % 2].data();
-      for (int b = begin; b < end; ++b)
-        model.run_day(blocks[b], day, Rows<float>{buffer + std::int64_t{b} * block_size, n});
+      float* buffer = day_buffer[day % 2].get();
+      for (int b = t; b < n_blocks; b += n_threads)
+        model.run_day(*blocks[b], day, Rows<float>{buffer + std::int64_t{b} * block_size, n});
       sync.arrive_and_wait();
     }
   };
   buffer_free[0].acquire();
-  {
-    std::vector<std::jthread> pool;
-    for (int t = 1; t < n_threads; ++t) pool.emplace_back(worker, t);
-    worker(0);
-  }
+  in_parallel(worker);
 
   if (writer.failed()) result.status = RunStatus::failed;
   else if (result.days_completed < spec.days) result.status = RunStatus::interrupted;
+  if constexpr (requires(const typename M::Block& b) { b.draws; })
+    for (const auto& b : blocks) result.draws += b->draws;
 
+  // The day buffers are done with once the writer has taken the last day: freed before
+  // the summary buffer is allocated, so that the two never add up in the peak memory.
+  writer.drain();
+  for (auto& buffer : day_buffer) buffer.reset();
   std::vector<double> summary(layout.summary.size() * static_cast<std::size_t>(n));
   for (int b = 0; b < n_blocks; ++b)
-    model.write_summary(blocks[b], std::max(1, result.days_completed),
+    model.write_summary(*blocks[b], std::max(1, result.days_completed),
                         Rows<double>{summary.data() + std::int64_t{b} * block_size, n});
   writer.post([&summary, &result](Sink* s) {
     if (s) s->finish(summary.data(), result.status, result.days_completed);

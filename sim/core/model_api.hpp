@@ -7,10 +7,14 @@
 //   void run_day(Block&, int day, Rows<float> daily) const      the kernel
 //   void write_traits(const Block&, Rows<float>) const
 //   void write_summary(const Block&, int days, Rows<double>) const
+//   static DrawCount draws(const Params&)   Philox calls per couple (dyad bench)
 // run<M>() (sim/core/engine.hpp) inlines these: no virtual call per couple.
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <span>
+#include <vector>
 
 #include "sim/core/rng.hpp"
 #include "sim/core/run_spec.hpp"
@@ -25,6 +29,34 @@ struct Rows {
   std::int64_t stride = 0;  // couples in the whole run
   T* operator[](int row) const { return base + row * stride; }
 };
+
+// The Philox4x32-10 calls a model computes per couple: per tick and per day (day-level
+// events). `dyad bench` draws as many in its ceiling loop. A model that computes some
+// calls only when an event needs them states those it computes for every couple, and
+// counts all of them in its Block (a member `std::uint64_t draws`, summed into
+// RunResult::draws), which `dyad bench` then uses instead.
+struct DrawCount {
+  double per_tick = 0;
+  double per_day = 0;  // besides the ticks' own
+};
+
+// Allocator for a block's state arrays: 64-byte aligned (a cache line, an AVX-512
+// vector), so that vector loads of a lane range never straddle cache lines needlessly.
+template <class T>
+struct CacheAligned {
+  using value_type = T;
+  static constexpr std::align_val_t alignment{64};
+  CacheAligned() = default;
+  template <class U>
+  CacheAligned(const CacheAligned<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), alignment)); }
+  // unsized: clang (before 19) declares sized deallocation only with -fsized-deallocation
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, alignment); }
+  template <class U>
+  bool operator==(const CacheAligned<U>&) const noexcept { return true; }
+};
+template <class T>
+using LaneArray = std::vector<T, CacheAligned<T>>;
 
 // The couples of one block, by stable id.
 struct BlockSetup {
