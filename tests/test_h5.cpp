@@ -10,11 +10,15 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include <fmt/core.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -845,6 +849,72 @@ TEST_CASE("H5Writer sweep: a killed run (no close, no destructor) resumes to the
   CHECK(killed.status == "running");
   CHECK(killed.point_status == std::vector<std::int8_t>{1, 1, 0});
 
+  const auto w = H5Writer::reopen(path);
+  REQUIRE(w->points_done() == std::vector<int>{0, 1});
+  CHECK(run_points(*w, s, {2}) == RunStatus::complete);
+  CHECK(w->close(RunStatus::complete) == RunStatus::complete);
+  CHECK(data_hash(path) == reference);
+}
+
+TEST_CASE("H5Writer sweep: a file-size limit fails the run cleanly; the points flushed stay readable and resume") {
+  const Sweep s = test_sweep();
+  const TempDir dir;
+  const std::string whole = write_sweep(dir, "whole.h5");
+  const std::uint64_t reference = data_hash(whole);
+  // The size of a file holding points 0 and 1: the limit lets the child flush those
+  // (with the writer's room claimed before each flush) but not finish point 2.
+  std::uintmax_t two_points = 0;
+  {
+    const std::string probe = dir.file("probe.h5");
+    H5Writer w(probe, provenance(sweep_spec()), s);
+    REQUIRE(run_points(w, s, {0, 1}) == RunStatus::complete);
+    REQUIRE(w.close(RunStatus::interrupted) == RunStatus::interrupted);
+    two_points = fs::file_size(probe + ".partial");
+  }
+  const std::string path = dir.file("limited.h5");
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // As `dyad run` does: EFBIG instead of SIGXFSZ.
+    std::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{two_points + 64 * 1024 + 512, two_points + 64 * 1024 + 512};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
+    int code = 11;  // no failure at all
+    try {
+      H5Writer w(path, provenance(sweep_spec()), s);
+      try {
+        run_points(w, s, {0, 1, 2});
+      } catch (const std::runtime_error& e) {
+        const std::string what = e.what();
+        code = what.find("File too large") != std::string::npos && what.find(path) != std::string::npos ? 0 : 12;
+        if (code) std::fprintf(stderr, "unexpected message: %s\n", e.what());
+        w.fail_point(2, e.what());
+        if (w.close(RunStatus::failed) != RunStatus::failed) code = 13;
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "unexpected: %s\n", e.what());
+      code = 14;
+    }
+    // exit(), not _exit(): the exit handlers run, and must not touch the abandoned file.
+    std::exit(code);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  CHECK_FALSE(fs::exists(path));
+
+  // The file as its last flush left it: points 0 and 1 done, with the whole run's values.
+  const DyadFile limited = read_dyad_file(path + ".partial");
+  CHECK(limited.status == "running");
+  CHECK(limited.point_status == std::vector<std::int8_t>{1, 1, 0});
+  const DyadFile reference_file = read_dyad_file(whole);
+  const std::size_t per_point = reference_file.couple_pairing.size() / 3;
+  for (const auto& [name, values] : reference_file.summaries) {
+    REQUIRE(limited.summaries.count(name) == 1);
+    CHECK(bit_equal(limited.summaries.at(name).data(), values.data(), 2 * per_point));
+  }
+  // And --resume finishes it to the uninterrupted run's data.
   const auto w = H5Writer::reopen(path);
   REQUIRE(w->points_done() == std::vector<int>{0, 1});
   CHECK(run_points(*w, s, {2}) == RunStatus::complete);

@@ -290,6 +290,34 @@ void read_sweep(const Reader& r, DyadFile& f) {
     if (p < 0 || p >= points) r.fail(fmt::format("couple_point holds {}, but there are {} points", p, points));
 }
 
+// The variables schema v1 requires (docs/output.md): a file without one of them is
+// not read, whatever else it holds.
+void check_required(const Reader& r, const DyadFile& f) {
+  auto has = [&](const std::string& name) {
+    return std::any_of(f.variables.begin(), f.variables.end(), [&](const VariableInfo& v) { return v.name == name; });
+  };
+  auto require = [&](const std::string& name, const std::string& why) {
+    if (!has(name)) r.fail(fmt::format("not a complete Dyad output: variable {} is missing{}", name, why));
+  };
+  for (const char* name : {"couple", "day", "pairing", "style", "couple_pairing", "replicate", "style_a", "style_b"})
+    require(name, "");
+  if (r.has_attr("sweep_points"))
+    for (const char* name : {"point", "point_status", "point_message", "point_days_completed", "couple_point"})
+      require(name, " (the file is a sweep)");
+  const auto record = f.attributes.find("record");
+  const bool daily = record != f.attributes.end() && record->second == "daily";
+  const std::string suffix = "_mean";
+  for (const auto& v : f.variables) {
+    if (v.name.size() <= suffix.size() || v.name.compare(v.name.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    const std::string metric = v.name.substr(0, v.name.size() - suffix.size());
+    const std::string why = fmt::format(" (the daily metric {} has {})", metric, v.name);
+    require(metric + "_sd", why);
+    require("run_" + metric, why);
+    if (daily) require(metric, fmt::format(" (the daily metric {} of a record = daily file)", metric));
+  }
+}
+
 }  // namespace
 
 DyadFile read_dyad_file(const std::string& path) {
@@ -327,6 +355,7 @@ DyadFile read_dyad_file(const std::string& path) {
     f.variables.push_back(std::move(v));
   }
 
+  check_required(r, f);
   f.pairings = r.strings("pairing");
   f.couple_pairing = r.values<std::int32_t>("couple_pairing", H5T_NATIVE_INT32);
   for (const auto p : f.couple_pairing)

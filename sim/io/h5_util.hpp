@@ -3,6 +3,9 @@
 #pragma once
 #include <hdf5.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -12,9 +15,24 @@ namespace dyad::h5 {
 // setting is per thread in thread-safe builds (Debian's), and the writer is driven
 // from two threads (constructor on the caller's, the rest on the engine's writer
 // thread), so every entry point silences it and restores what it found.
+//
+// The first one also turns off HDF5's exit handler (H5dont_atexit, which must come
+// before the library's first call): Dyad closes every file itself, and a file whose
+// writes failed (a full disk, a file-size limit) is abandoned open on purpose
+// (H5Writer): HDF5's exit handler would flush it, writing metadata that point past
+// the end of what reached the disk (or crash on an id whose close failed).
+inline void no_exit_handler() {
+  static const bool once = [] {
+    H5dont_atexit();
+    return true;
+  }();
+  (void)once;
+}
+
 class QuietHdf5 {
  public:
   QuietHdf5() {
+    no_exit_handler();
     H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   }
@@ -27,8 +45,18 @@ class QuietHdf5 {
   void* data_ = nullptr;
 };
 
-// The most specific message on the HDF5 error stack (e.g. the errno text of a failed
-// write), then clears the stack.
+// A system error as Dyad reports it, with a hint for the two a long run meets.
+inline std::string errno_text(int error) {
+  std::string text = std::strerror(error);
+  if (error == EFBIG) text += " (a file-size limit, ulimit -f, was reached)";
+  if (error == ENOSPC || error == EDQUOT) text += " (the disk or the quota is full)";
+  return text;
+}
+
+// The most specific message on the HDF5 error stack, then clears the stack. A failed
+// system call is shortened to its cause: HDF5's "file write failed: time = ...,
+// filename = ..., errno = 27, error message = 'File too large', buf = ..." becomes
+// "file write failed: File too large (a file-size limit, ulimit -f, was reached)".
 inline std::string hdf5_message() {
   std::string message;
   H5Ewalk2(
@@ -39,7 +67,15 @@ inline std::string hdf5_message() {
       },
       &message);
   H5Eclear2(H5E_DEFAULT);
-  return message.empty() ? "unknown HDF5 error" : message;
+  if (message.empty()) return "unknown HDF5 error";
+  const std::string marker = "errno = ";
+  if (const auto at = message.find(marker); at != std::string::npos) {
+    const int error = std::atoi(message.c_str() + at + marker.size());
+    const auto colon = message.find(':');
+    const std::string what = colon != std::string::npos && colon < at ? message.substr(0, colon) : "I/O failed";
+    if (error > 0) return what + ": " + errno_text(error);
+  }
+  return message;
 }
 
 // An owned hid_t with its close function.
@@ -62,6 +98,8 @@ class Handle {
   ~Handle() { reset(); }
   hid_t get() const { return id_; }
   explicit operator bool() const { return id_ >= 0; }
+  // Forgets the id without closing it (an abandoned file, see H5Writer).
+  void release() { id_ = H5I_INVALID_HID; }
   // Returns the close function's status so that the file close can be checked.
   herr_t reset() {
     herr_t status = 0;

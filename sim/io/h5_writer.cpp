@@ -15,6 +15,10 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -56,6 +60,9 @@ constexpr hsize_t pairing_chunk_values = 8192;
 // Wall time between flushes: bounds what a killed run loses without paying a flush
 // (metadata write + fsync-free but still a full metadata pass) every day.
 constexpr double flush_every_seconds = 5.0;
+// Room made on disk beyond the file's allocated end before every flush (see
+// Impl::reserve): what a flush may allocate itself for metadata.
+constexpr off_t flush_reserve_bytes = 64 * 1024;
 
 std::string join(const std::vector<std::string>& words, const char* sep) {
   std::string out;
@@ -115,6 +122,11 @@ struct H5Writer::Impl {
   Handle status_ds, message_ds, point_days_ds;  // sweep only
 
   // Where the writer is.
+  // An HDF5 call failed while the file was ours (a full disk, a file-size limit): the
+  // HDF5 state in memory no longer matches the disk, and a flush would record in the
+  // superblock an end of file the disk never got. Nothing more is written; the file
+  // is abandoned (abandon()) as its last flush left it, which is readable.
+  mutable bool broken = false;
   bool closed = false;           // finish() of a plain run, or close()
   RunStatus final_status = RunStatus::running;
   bool layout_in_file = false;   // an earlier begin() (maybe of an earlier writer) made it
@@ -143,6 +155,7 @@ struct H5Writer::Impl {
   // Throws a std::runtime_error naming the file if an HDF5 call failed.
   template <class T>
   T ok(T status, const char* what) const {
+    if (status < 0 && !closed) broken = true;
     if (status < 0)
       throw std::runtime_error(fmt::format("{}: HDF5 error ({}): {}", partial, what, hdf5_message()));
     return status;
@@ -351,7 +364,83 @@ struct H5Writer::Impl {
       sd[p] = count[p] > 1 ? std::sqrt(squares[p] / (count[p] - 1)) : std::numeric_limits<double>::quiet_NaN();
   }
 
-  void flush() const { ok(H5Fflush(file.get(), H5F_SCOPE_LOCAL), "flushing"); }
+  void flush() const {
+    const int fd = reserve();
+    ok(H5Fflush(file.get(), H5F_SCOPE_LOCAL), "flushing");
+    trim(fd);
+  }
+
+  // A flush writes the superblock, with the end of the allocated space (EOA), before
+  // the rest of the metadata and before it sets the file's length to the EOA. If the
+  // disk (or a file-size limit) cannot take that length, the superblock on disk points
+  // past the end of the file and HDF5 refuses to open it ("truncated file"). So the
+  // space is claimed first, with posix_fallocate up to the EOA and a margin: if that
+  // fails, nothing was flushed, the file stays as its last flush left it, and the run
+  // stops here with the cause. Returns the file descriptor.
+  int reserve() const {
+    const int fd = descriptor();
+    struct stat st {};
+    int error = ::fstat(fd, &st) == 0 ? 0 : errno;
+    const off_t want = static_cast<off_t>(allocated()) + flush_reserve_bytes;
+    if (!error && st.st_size < want) error = ::posix_fallocate(fd, st.st_size, want - st.st_size);
+    if (error) {
+      broken = true;
+      throw std::runtime_error(fmt::format("{}: cannot make room for the next flush ({} bytes): {}", partial,
+                                           want, h5::errno_text(error)));
+    }
+    return fd;
+  }
+  // After the flush: the margin goes again, the file ends at its EOA as HDF5 left it
+  // (HDF5 only trims what it extended itself).
+  void trim(int fd) const {
+    const off_t end = static_cast<off_t>(allocated());
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && st.st_size > end && ::ftruncate(fd, end) != 0) {
+      broken = true;
+      throw std::runtime_error(fmt::format("{}: cannot trim the file after a flush: {}", partial,
+                                           h5::errno_text(errno)));
+    }
+  }
+  // The larger of the EOA and the end HDF5 has written (equal after a flush).
+  hsize_t allocated() const {
+    hsize_t size = 0;
+    ok(H5Fget_filesize(file.get(), &size), "measuring the file");
+    return size;
+  }
+  int descriptor() const {
+    void* handle = nullptr;
+    ok(H5Fget_vfd_handle(file.get(), H5P_DEFAULT, &handle), "getting the file descriptor");
+    return *static_cast<const int*>(handle);
+  }
+
+  // Gives the file up without another write (broken): every id is forgotten unclosed,
+  // since closing flushes, and the descriptor is pointed at /dev/null so that nothing
+  // in this process can reach the file any more. HDF5's exit handler is off
+  // (h5::no_exit_handler), so no flush happens at exit either; the process keeps the
+  // memory of the abandoned ids.
+  void abandon() {
+    if (file) {
+      void* handle = nullptr;
+      if (H5Fget_vfd_handle(file.get(), H5P_DEFAULT, &handle) >= 0 && handle) {
+        const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+          ::dup2(null, *static_cast<const int*>(handle));
+          ::close(null);
+        }
+      }
+    }
+    H5Eclear2(H5E_DEFAULT);
+    for (auto* group : {&daily_ds, &mean_ds, &sd_ds, &count_ds, &run_ds, &trait_ds})
+      for (auto& h : *group) h.release();
+    for (auto* h : {&day_couple_space, &stat_space, &couple_space, &couple_row, &pairing_row, &status_ds,
+                    &message_ds, &point_days_ds, &file})
+      h->release();
+  }
+  // Entry points refuse a broken writer: its file is given up.
+  void check_usable(const char* call) const {
+    if (broken)
+      throw std::runtime_error(fmt::format("{}: {}: an earlier write failed, the file is given up", partial, call));
+  }
 
   // --- per-point bookkeeping ---
 
@@ -446,15 +535,27 @@ struct H5Writer::Impl {
   void open_layout(const RunLayout& layout);
 
   // Closes every object, then the file; the file's close status is checked because
-  // that is where buffered data reach the disk.
+  // that is where buffered data reach the disk. A broken file is abandoned instead.
   void close() {
+    if (broken) {
+      abandon();
+      return;
+    }
+    // The close flushes too: flushed here first, with room claimed (flush()), it has
+    // nothing left that could grow the file. A file not ours (reopen() refused it) is
+    // closed as it is.
+    if (file && !closed) flush();
     for (auto* group : {&daily_ds, &mean_ds, &sd_ds, &count_ds, &run_ds, &trait_ds})
       for (auto& h : *group) h.reset();
     for (auto* h : {&day_couple_space, &stat_space, &couple_space, &couple_row, &pairing_row, &status_ds,
                     &message_ds, &point_days_ds})
       h->reset();
-    if (file && file.reset() < 0)
+    if (file && file.reset() < 0) {
+      // HDF5 keeps an id whose close failed; nothing may touch it again (its exit
+      // handler is off, see h5::no_exit_handler).
+      broken = true;
       throw std::runtime_error(fmt::format("{}: HDF5 error while closing: {}", partial, hdf5_message()));
+    }
   }
 
   void rename_to_final() const {
@@ -904,8 +1005,12 @@ H5Writer::~H5Writer() {
   Impl& w = *impl_;
   if (!w.file) return;
   // Not finished or closed: the engine, begin() or the caller failed. Say so in the
-  // file, best effort.
+  // file, best effort; a broken file is left as its last flush made it.
   const QuietHdf5 quiet;
+  if (w.broken) {
+    w.abandon();
+    return;
+  }
   try {
     if (!w.closed) {
       w.text_attr(w.file.get(), "status", to_string(RunStatus::failed));
@@ -931,6 +1036,7 @@ std::vector<int> H5Writer::points_done() const {
 void H5Writer::start_point(int point) {
   const QuietHdf5 quiet;
   Impl& w = *impl_;
+  w.check_usable("H5Writer::start_point");
   if (!w.file || w.closed) throw std::logic_error("H5Writer::start_point: the file is closed");
   if (point < 0 || point >= w.n_points)
     throw std::out_of_range(fmt::format("H5Writer::start_point: point {} of {}", point, w.n_points));
@@ -952,6 +1058,7 @@ void H5Writer::start_point(int point) {
 void H5Writer::begin(const RunLayout& layout, const float* traits) {
   const QuietHdf5 quiet;
   Impl& w = *impl_;
+  w.check_usable("H5Writer::begin");
   if (!w.file || w.closed) throw std::logic_error("H5Writer::begin: the file is finished or closed");
   if (w.begun) throw std::logic_error("H5Writer::begin: called twice for one point");
   if (w.sweep && !w.point_started) throw std::logic_error("H5Writer::begin: a sweep needs start_point() first");
@@ -979,6 +1086,7 @@ void H5Writer::begin(const RunLayout& layout, const float* traits) {
 void H5Writer::write_day(int day, const float* daily) {
   const QuietHdf5 quiet;
   Impl& w = *impl_;
+  w.check_usable("H5Writer::write_day");
   if (!w.begun || !w.file) throw std::logic_error("H5Writer::write_day: not begun or already finished");
   if (day < 0 || day >= w.days) throw std::logic_error("H5Writer::write_day: day out of range");
   const hsize_t n = static_cast<hsize_t>(w.n);
@@ -1017,6 +1125,7 @@ void H5Writer::write_day(int day, const float* daily) {
 void H5Writer::finish(const double* summary, RunStatus status, int days_completed) {
   const QuietHdf5 quiet;
   Impl& w = *impl_;
+  w.check_usable("H5Writer::finish");
   if (!w.begun || !w.file) throw std::logic_error("H5Writer::finish: not begun or already finished");
   for (std::size_t s = 0; s < w.run_ds.size(); ++s)
     w.write_couples(w.run_ds[s].get(), H5T_NATIVE_DOUBLE, summary + s * static_cast<std::size_t>(w.n),
@@ -1055,6 +1164,7 @@ void H5Writer::fail_point(int point, const std::string& message) {
     throw std::out_of_range(fmt::format("H5Writer::fail_point: point {} of {}", point, w.n_points));
   if (point == w.point) w.begun = w.point_started = false;
   w.status[point] = PointStatus::failed;
+  if (w.broken) return;  // the file keeps what its last flush said: the point pending
   if (w.sweep) {
     w.write_point_status(point);
     w.write_point_message(point, message);
@@ -1068,6 +1178,14 @@ RunStatus H5Writer::close(RunStatus status) {
   const QuietHdf5 quiet;
   Impl& w = *impl_;
   if (w.closed || !w.file) return w.final_status;
+  if (w.broken) {
+    // Nothing more can be written: the file stays as its last flush left it (status
+    // running there, which readers report as unfinished).
+    w.abandon();
+    w.closed = true;
+    w.final_status = RunStatus::failed;
+    return w.final_status;
+  }
   RunStatus written = status;
   if (!w.sweep) {
     // Before finish(): there are no run summaries, so the run cannot be complete.

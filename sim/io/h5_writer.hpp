@@ -40,6 +40,13 @@ struct Provenance {
 // finish() of a point writes its run summaries, flushes, and only then marks the point
 // done (and flushes again): a killed run never claims a point it did not store.
 //
+// A write that fails (a full disk, a file-size limit) throws a std::runtime_error
+// naming PATH.partial and the cause. The writer then writes nothing more: fail_point()
+// and close() only record the failure in memory (close() returns failed), and the file
+// is abandoned as its last flush left it, which stays readable and resumable. Before
+// each flush the writer claims the disk room the flush needs, so a flush never records
+// more file than the disk holds.
+//
 // Resume: reopen(PATH) opens PATH.partial again; points_done() says what to skip; the
 // other points are run again from day 0 exactly as above (for a plain run: begin,
 // write_day, finish as usual). The data then end bit-identical to an uninterrupted run.
