@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string>
 
+#include "models/common/params_check.hpp"
+
 namespace dyad::gottman {
 
 struct Params {
@@ -68,12 +70,7 @@ void for_each_param(P& p, F&& f) {
 
 // Empty if every value is usable, else "NAME: problem" for the first that is not.
 inline std::string check_params(const Params& p) {
-  std::string problem;
-  for_each_param(p, [&](const char* name, const auto& value, const char*) {
-    if (problem.empty() && !std::isfinite(static_cast<double>(value)))
-      problem = std::string(name) + ": must be a finite number";
-  });
-  if (!problem.empty()) return problem;
+  if (std::string problem = common::first_non_finite(p); !problem.empty()) return problem;
   if (p.ticks_per_day < 1 || p.ticks_per_day > 100000) return "ticks_per_day: must lie in [1, 100000]";
   // (GM6) divides by 1 - r; |r| >= 1 has no uninfluenced steady state, and the
   // search for ogive steady states (GM7) needs the bound it gives.
