@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -31,12 +32,23 @@ class HashSink final : public Sink {
     daily_sum.assign(n_daily, 0.0);
     mix(t, traits.size() * sizeof(float));
   }
-  void write_day(int, const float* daily) override {
-    ++days;
-    mix(daily, n_daily * n * sizeof(float));
-    for (std::size_t m = 0; m < n_daily; ++m)
-      for (std::int64_t i = 0; i < n; ++i)
-        if (daily[m * n + i] == daily[m * n + i]) daily_sum[m] += daily[m * n + i];
+  // Days per write_days() call; the bytes hashed are the same for any value.
+  int block_days = 1;
+  std::vector<int> block_sizes;  // days of each write_days() call, in order
+
+  int days_per_write(const RunLayout&) const override { return block_days; }
+  void write_days(const DayBlock& block) override {
+    if (block.first != days) throw std::logic_error("HashSink: days out of order");
+    block_sizes.push_back(block.count);
+    for (int j = 0; j < block.count; ++j) {
+      ++days;
+      for (std::size_t m = 0; m < n_daily; ++m) {
+        const float* row = block.row(static_cast<int>(m), j);
+        mix(row, n * sizeof(float));
+        for (std::int64_t i = 0; i < n; ++i)
+          if (row[i] == row[i]) daily_sum[m] += row[i];
+      }
+    }
   }
   void finish(const double* s, RunStatus st, int) override {
     status = st;

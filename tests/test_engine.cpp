@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <vector>
 
 #include "models/attachment/model.hpp"
 #include "models/registry.hpp"
@@ -129,15 +130,51 @@ TEST_CASE("a stop request ends the run after the current day, marked interrupted
   CHECK(sink.status == RunStatus::interrupted);
 }
 
+TEST_CASE("day blocks: any days per write give the same bytes, in consecutive blocks; a stop hands over the days done") {
+  RunSpec spec = small_spec();
+  spec.days = 10;
+  test::HashSink one_day;
+  run_model(spec, attachment::Params{}, one_day, ExecOptions{1, 512});
+  CHECK(one_day.block_sizes == std::vector<int>(10, 1));
+  const struct {
+    int asked;
+    std::vector<int> blocks;
+  } cases[] = {{3, {3, 3, 3, 1}}, {5, {5, 5}}, {10, {10}}, {64, {10}}};  // at most the run's days
+  for (const auto& c : cases) {
+    CAPTURE(c.asked);
+    for (int threads : {1, 3}) {
+      test::HashSink sink;
+      sink.block_days = c.asked;
+      REQUIRE(run_model(spec, attachment::Params{}, sink, ExecOptions{threads, 16}).status == RunStatus::complete);
+      CHECK(sink.block_sizes == c.blocks);
+      CHECK(sink.hash == one_day.hash);
+    }
+  }
+
+  std::atomic<bool> stop{false};
+  RunControl control;
+  control.stop = &stop;
+  control.on_day = [&](int days) {
+    if (days == 5) stop = true;
+  };
+  test::HashSink cut;
+  cut.block_days = 3;
+  const auto result = run_model(spec, attachment::Params{}, cut, ExecOptions{2, 8}, control);
+  CHECK(result.status == RunStatus::interrupted);
+  CHECK(result.days_completed == 5);
+  CHECK(cut.block_sizes == std::vector<int>{3, 2});
+  CHECK(cut.days == 5);
+}
+
 namespace {
 class FailingSink final : public Sink {
  public:
   int days = 0;
   bool finished = false;
   void begin(const RunLayout&, const float*) override {}
-  void write_day(int day, const float*) override {
-    if (day == 2) throw std::runtime_error("disk full");
-    ++days;
+  void write_days(const DayBlock& block) override {
+    if (block.first == 2) throw std::runtime_error("disk full");
+    days += block.count;
   }
   void finish(const double*, RunStatus, int) override { finished = true; }
 };

@@ -143,6 +143,32 @@ struct H5File {
   }
 };
 
+// Everything the engine hands a sink for one run, kept: the per-point reference.
+struct RecordingSink final : Sink {
+  std::int64_t n = 0;
+  std::size_t n_daily = 0;
+  std::vector<std::int32_t> couple_pairing;
+  std::vector<float> traits;                 // [trait][couple]
+  std::vector<std::vector<float>> days;      // [day][metric][couple]
+  std::vector<std::string> summary_names;
+  std::vector<double> summary;               // [summary][couple]
+  void begin(const RunLayout& layout, const float* t) override {
+    n = layout.n_couples();
+    n_daily = layout.daily.size();
+    couple_pairing = layout.couple_pairing;
+    traits.assign(t, t + layout.traits.size() * n);
+    for (const auto& m : layout.summary) summary_names.push_back(m.name);
+  }
+  void write_days(const DayBlock& block) override {
+    for (int j = 0; j < block.count; ++j) {
+      auto& day = days.emplace_back();
+      for (std::size_t m = 0; m < n_daily; ++m)
+        day.insert(day.end(), block.row(static_cast<int>(m), j), block.row(static_cast<int>(m), j) + n);
+    }
+  }
+  void finish(const double* s, RunStatus, int) override { summary.assign(s, s + summary_names.size() * n); }
+};
+
 }  // namespace
 
 TEST_CASE("H5Writer: a complete run reads back with the engine's numbers") {
@@ -221,8 +247,8 @@ TEST_CASE("H5Writer: a complete run reads back with the engine's numbers") {
     CHECK(h5.shape("tension") == std::vector<hsize_t>{6, n});
     CHECK(h5.shape("tension_mean") == std::vector<hsize_t>{6, 3});
     CHECK(h5.shape("run_tension") == std::vector<hsize_t>{n});
-    // One day of every couple per chunk (docs/output.md "Chunking").
-    CHECK(h5.chunk("tension") == std::vector<hsize_t>{1, n});
+    // All six days of every couple in one chunk (docs/output.md "Chunking").
+    CHECK(h5.chunk("tension") == std::vector<hsize_t>{6, n});
     CHECK(h5.attr_type("status").first == H5T_STRING);
     CHECK(h5.attr_type("days") == std::pair<H5T_class_t, std::size_t>{H5T_INTEGER, 4});
     CHECK(h5.attr_type("seed") == std::pair<H5T_class_t, std::size_t>{H5T_INTEGER, 8});
@@ -275,6 +301,89 @@ TEST_CASE("H5Writer: a complete run reads back with the engine's numbers") {
         CHECK(rate_n[d * 3 + p] == k);
       }
   }
+}
+
+TEST_CASE("H5Writer: a chunk spans a block of days; blocks, a ragged last one and a stop mid-block read back exactly") {
+  RunSpec spec = h5_spec();
+  spec.days = 45;  // at most 32 days a chunk, evened out: two blocks, of 23 and 22 days
+  const std::size_t n = static_cast<std::size_t>(spec.total_couples());
+  const std::size_t n_daily = std::size(attachment::daily_metrics);
+  RecordingSink engine;
+  run_model(spec, attachment::Params{}, engine, ExecOptions{1, 512});
+  REQUIRE(engine.days.size() == 45);
+  auto check_days = [&](const std::string& path, int days_written) {
+    const H5File h5(path);
+    CHECK(h5.chunk("tension") == std::vector<hsize_t>{23, n});
+    for (std::size_t m = 0; m < n_daily; ++m) {
+      const char* name = attachment::daily_metrics[m].name;
+      CAPTURE(name);
+      const auto stored = h5.read<float>(name, H5T_NATIVE_FLOAT, 45 * n);
+      int equal_days = 0, empty_days = 0;
+      for (int d = 0; d < 45; ++d) {
+        equal_days += std::memcmp(stored.data() + d * n, engine.days[d].data() + m * n, n * sizeof(float)) == 0;
+        bool all_nan = true;
+        for (std::size_t i = 0; i < n; ++i) all_nan &= std::isnan(stored[d * n + i]);
+        empty_days += all_nan;
+      }
+      CHECK(equal_days >= days_written);
+      if (days_written < 45) CHECK(empty_days == 45 - days_written);
+    }
+    // A day of the second block: its per-pairing mean from the stored values.
+    const auto tension = h5.read<float>("tension", H5T_NATIVE_FLOAT, 45 * n);
+    const auto mean = h5.read<double>("tension_mean", H5T_NATIVE_DOUBLE, 45 * 3);
+    const int day = std::min(days_written, 45) - 1;
+    for (int p = 0; p < 3; ++p) {
+      double sum = 0;
+      for (int c = 0; c < spec.couples; ++c) sum += tension[day * n + p * spec.couples + c];
+      CHECK(mean[day * 3 + p] == doctest::Approx(sum / spec.couples).epsilon(1e-12));
+    }
+  };
+  const TempDir dir;
+  SUBCASE("a whole run, 2 threads") {
+    const std::string path = dir.file("blocks.h5");
+    REQUIRE(write_run(spec, path).status == RunStatus::complete);
+    check_days(path, 45);
+  }
+  SUBCASE("stopped on day 25, two days into the second block") {
+    std::atomic<bool> stop{false};
+    RunControl control;
+    control.stop = &stop;
+    control.on_day = [&](int days) {
+      if (days == 25) stop = true;
+    };
+    const std::string path = dir.file("cut.h5");
+    REQUIRE(write_run(spec, path, {3, 5}, control).status == RunStatus::interrupted);
+    CHECK(read_dyad_file(path + ".partial").days_completed == 25);
+    check_days(path + ".partial", 25);
+  }
+}
+
+TEST_CASE("H5Writer::days_per_write: the days of a chunk within the memory budget, 1 without daily records") {
+  const TempDir dir;
+  RunSpec spec = h5_spec();
+  spec.days = 365;
+  H5Writer writer(dir.file("sizes.h5"), provenance(spec));
+  RunLayout layout;
+  layout.spec = &spec;
+  layout.daily = attachment::daily_metrics;
+  // couples -> days per block: 24 metrics x 4 bytes x 2 buffers a couple-day within 256 MiB,
+  // at most 32, evened out over 365 days.
+  const struct {
+    std::size_t couples;
+    int days;
+  } cases[] = {{1000, 31}, {20000, 31}, {100000, 13}, {1000000, 1}};
+  for (const auto& c : cases) {
+    CAPTURE(c.couples);
+    layout.couple_pairing.assign(c.couples, 0);
+    spec.record = Record::daily;
+    CHECK(writer.days_per_write(layout) == c.days);
+    spec.record = Record::summary;
+    CHECK(writer.days_per_write(layout) == 1);
+  }
+  spec.days = 6;
+  spec.record = Record::daily;
+  layout.couple_pairing.assign(1000, 0);
+  CHECK(writer.days_per_write(layout) == 6);
 }
 
 TEST_CASE("H5Writer: record = summary leaves out the per-couple daily variables only") {
@@ -424,25 +533,6 @@ TEST_CASE("read_dyad_file: anything that is not a Dyad output is an InputError n
 
 namespace {
 
-// Everything the engine hands a sink for one run, kept: the per-point reference.
-struct RecordingSink final : Sink {
-  std::int64_t n = 0;
-  std::size_t n_daily = 0;
-  std::vector<std::int32_t> couple_pairing;
-  std::vector<float> traits;                 // [trait][couple]
-  std::vector<std::vector<float>> days;      // [day][metric][couple]
-  std::vector<std::string> summary_names;
-  std::vector<double> summary;               // [summary][couple]
-  void begin(const RunLayout& layout, const float* t) override {
-    n = layout.n_couples();
-    n_daily = layout.daily.size();
-    couple_pairing = layout.couple_pairing;
-    traits.assign(t, t + layout.traits.size() * n);
-    for (const auto& m : layout.summary) summary_names.push_back(m.name);
-  }
-  void write_day(int, const float* daily) override { days.emplace_back(daily, daily + n_daily * n); }
-  void finish(const double* s, RunStatus, int) override { summary.assign(s, s + summary_names.size() * n); }
-};
 
 // Three points of a zip over a model key and a style key, 2 pairings x 10 couples, 4 days.
 Sweep test_sweep() {
@@ -581,7 +671,7 @@ TEST_CASE("H5Writer sweep: a point dimension, swept keys, couple_point, per-poin
   CHECK(text_attr(h5.id, "sweep_mode") == "zip");
   CHECK(text_attr(h5.id, "sweep_keys") == "model.work_load_b style.anxious.anxiety");
   CHECK(attr_value<std::int32_t>(h5.id, "sweep_points", H5T_NATIVE_INT32) == 3);
-  CHECK(h5.chunk("tension") == std::vector<hsize_t>{1, per_point});
+  CHECK(h5.chunk("tension") == std::vector<hsize_t>{4, per_point});
 
   const std::size_t n_daily = std::size(attachment::daily_metrics);
   std::vector<std::vector<float>> daily(n_daily);

@@ -31,7 +31,7 @@ namespace {
 
 struct NullSink final : Sink {
   void begin(const RunLayout&, const float*) override {}
-  void write_day(int, const float*) override {}
+  void write_days(const DayBlock&) override {}
   void finish(const double*, RunStatus, int) override {}
 };
 

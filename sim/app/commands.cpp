@@ -165,7 +165,7 @@ class CountingSink final : public Sink {
     summary = layout.summary.size();
     traits = layout.traits.size();
   }
-  void write_day(int, const float*) override {}
+  void write_days(const DayBlock&) override {}
   void finish(const double*, RunStatus, int) override {}
 };
 

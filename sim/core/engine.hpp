@@ -44,7 +44,7 @@ std::vector<rng::Subject> own_subjects(const RunLayout& layout);
 std::vector<rng::Subject> shared_subjects(const RunLayout& layout, bool common_random_numbers);
 
 // Serialises every sink call onto one thread so that compute never waits on I/O
-// unless the writer falls two days behind. The first exception a sink throws is kept
+// unless the writer falls two day blocks behind. The first exception a sink throws is kept
 // and rethrown by rethrow_if_failed(); later jobs still run, with a null sink, so
 // that they release what they hold.
 class WriterThread {
@@ -127,14 +127,15 @@ RunResult run(const RunSpec& spec, const typename M::Params& params, Sink& sink,
       if (e) std::rethrow_exception(e);
   }
 
+  // Day blocks of `k` days, as the sink asks: two buffers, the kernel fills one while
+  // the writer drains the other. Each buffer is [metric][day of the block][couple].
+  const int k = std::clamp(sink.days_per_write(layout), 1, std::max(1, spec.days));
+  const std::size_t block_floats = layout.daily.size() * static_cast<std::size_t>(k) * static_cast<std::size_t>(n);
   WriterThread writer(sink);
   writer.post([&layout, &traits](Sink* s) { if (s) s->begin(layout, traits.data()); });
-
-  // Two day buffers: the kernel fills one while the writer drains the other.
-  const std::size_t day_floats = layout.daily.size() * static_cast<std::size_t>(n);
   // Not zeroed: the kernel writes every entry of a day before the writer reads it.
-  std::unique_ptr<float[]> day_buffer[2] = {std::make_unique_for_overwrite<float[]>(day_floats),
-                                            std::make_unique_for_overwrite<float[]>(day_floats)};
+  std::unique_ptr<float[]> day_buffer[2] = {std::make_unique_for_overwrite<float[]>(block_floats),
+                                            std::make_unique_for_overwrite<float[]>(block_floats)};
   std::binary_semaphore buffer_free[2] = {std::binary_semaphore(1), std::binary_semaphore(1)};
 
   RunResult result;
@@ -142,27 +143,30 @@ RunResult run(const RunSpec& spec, const typename M::Params& params, Sink& sink,
   bool stop = false;
   auto end_of_day = [&]() noexcept {
     const int finished = day;
-    const int slot = finished % 2;
-    writer.post([&, finished, slot](Sink* s) {
-      struct Release {
-        std::binary_semaphore& sem;
-        ~Release() { sem.release(); }
-      } release{buffer_free[slot]};
-      if (s) s->write_day(finished, day_buffer[slot].get());
-    });
     result.days_completed = finished + 1;
     if (control.on_day) control.on_day(finished + 1);
     ++day;
     stop = day >= spec.days || writer.failed() || (control.stop && control.stop->load());
-    if (!stop) buffer_free[day % 2].acquire();
+    if (day % k == 0 || stop) {
+      const int slot = (finished / k) % 2;
+      const DayBlock days{finished / k * k, finished % k + 1, k, n, day_buffer[slot].get()};
+      writer.post([&, days, slot](Sink* s) {
+        struct Release {
+          std::binary_semaphore& sem;
+          ~Release() { sem.release(); }
+        } release{buffer_free[slot]};
+        if (s) s->write_days(days);
+      });
+      if (!stop) buffer_free[(day / k) % 2].acquire();
+    }
   };
   std::barrier sync(n_threads, end_of_day);
 
   auto worker = [&](int t) {
     while (!stop) {
-      float* buffer = day_buffer[day % 2].get();
+      float* buffer = day_buffer[(day / k) % 2].get() + static_cast<std::int64_t>(day % k) * n;
       for (int b = t; b < n_blocks; b += n_threads)
-        model.run_day(*blocks[b], day, Rows<float>{buffer + std::int64_t{b} * block_size, n});
+        model.run_day(*blocks[b], day, Rows<float>{buffer + std::int64_t{b} * block_size, std::int64_t{k} * n});
       sync.arrive_and_wait();
     }
   };

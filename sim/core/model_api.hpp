@@ -26,7 +26,7 @@ namespace dyad {
 template <class T>
 struct Rows {
   T* base = nullptr;
-  std::int64_t stride = 0;  // couples in the whole run
+  std::int64_t stride = 0;  // elements from one row to the next
   T* operator[](int row) const { return base + row * stride; }
 };
 

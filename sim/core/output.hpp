@@ -43,13 +43,32 @@ struct RunLayout {
 enum class RunStatus { running, complete, interrupted, failed };
 const char* to_string(RunStatus);
 
-// Receives a run in order: begin, write_day for day 0..D-1 (or fewer when stopped),
-// finish. Buffers are row-major [row][couple] and valid only during the call.
+// Consecutive days of every daily metric, handed over together: the value of metric m
+// on day first + j for the couple with id i is row(m, j)[i]. Each metric's days are
+// contiguous, so a sink writes a metric's (days, couples) slab in one piece.
+struct DayBlock {
+  int first = 0;      // the first day held
+  int count = 0;      // days held: [first, first + count)
+  int capacity = 1;   // day slots per metric (count < capacity when a run ends mid-block)
+  std::int64_t couples = 0;
+  const float* data = nullptr;
+  const float* row(int metric, int j) const {
+    return data + (static_cast<std::int64_t>(metric) * capacity + j) * couples;
+  }
+};
+
+// Receives a run in order: begin, write_days for consecutive blocks of days from day 0
+// (fewer days than the run's when stopped), finish. Buffers are valid only during the
+// call; per-couple buffers are row-major [row][couple].
 class Sink {
  public:
   virtual ~Sink() = default;
+  // Days per write_days() call, asked once before begin(): the engine holds that many
+  // days of output per buffer (two buffers), so a sink can write whole chunks at once.
+  // Every block has this many days but the last of a run that stops or ends early.
+  virtual int days_per_write(const RunLayout&) const { return 1; }
   virtual void begin(const RunLayout& layout, const float* traits) = 0;
-  virtual void write_day(int day, const float* daily) = 0;
+  virtual void write_days(const DayBlock& days) = 0;
   virtual void finish(const double* summary, RunStatus status, int days_completed) = 0;
 };
 

@@ -6,7 +6,7 @@
 // span every point's couples (couple = point * couples per point + id within the
 // point), per-pairing daily statistics gain a leading point axis, and a per-point
 // status says which points are stored. Each point is written by one engine run, in the
-// same begin/write_day/finish calls as a plain run; only the offsets differ.
+// same begin/write_days/finish calls as a plain run; only the offsets differ.
 #include "sim/io/h5_writer.hpp"
 #include "sim/io/h5_util.hpp"
 #include "sim/io/sweep_schema.hpp"
@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <initializer_list>
@@ -46,13 +48,20 @@ using h5::QuietHdf5;
 constexpr std::int32_t schema_version = 1;
 constexpr std::string_view partial_suffix = ".partial";
 
-// (day, couple) variables: one chunk is one day of up to 65,536 couples (256 KiB of
-// float32). A day arrives whole, so every chunk is written once, completely, and never
-// read back; 256 KiB keeps per-chunk overhead (index entry, one I/O) small next to
-// the data and the writer's memory at one chunk per variable. docs/output.md
-// "Chunking" has the read-side trade-off. In a sweep the chunk is at most one point's
-// couples, so that points up to 65,536 couples own their chunks.
-constexpr hsize_t chunk_couples = 65536;
+// (day, couple) variables: chunks of 65,536 values (256 KiB of float32), as many days
+// as the engine's day blocks hold (daily_chunk()), so that reading all days of a few
+// couples, a couple's trajectory, touches few chunks. 256 KiB keeps the per-chunk
+// overhead (an index entry, one I/O) small next to the data and fits the 1 MiB chunk
+// cache readers (h5py, HDF5) have by default. docs/output.md "Chunking".
+constexpr hsize_t chunk_values = 65536;
+// At most this many days per chunk: 32 x 2,048 couples already reads a year of a few
+// couples in 12 chunks; more days would give the other read pattern (one day of all
+// couples) ever wider reads.
+constexpr int max_chunk_days = 32;
+// The engine's two day-block buffers under `record = daily` stay within this, which is
+// what bounds the chunk's days for large runs (a block of days must be in memory for
+// its chunks to be written once, whole).
+constexpr double day_block_budget_bytes = 256.0 * 1024 * 1024;
 // (day, pairing) variables: up to 8,192 values (64 KiB of float64) per chunk, as many
 // days as fit: a row is only a few values, and a chunk per day would make the chunk
 // index larger than the data. A sweep's (point, day, pairing) chunks hold one point.
@@ -108,6 +117,82 @@ bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// Days x couples of a (day, couple) chunk. Days: as many as the budget and
+// max_chunk_days allow (at least one), then evened out over the run so that the last
+// row of chunks is not mostly past the end (365 days: 31 a chunk, not 32). Couples: as
+// many as fill 65,536 values, at most one point's.
+struct DailyChunk {
+  int days = 1;
+  hsize_t couples = 1;
+};
+DailyChunk daily_chunk(std::int64_t couples_per_point, int days, std::size_t metrics) {
+  const double day_bytes = 2.0 * static_cast<double>(metrics) * static_cast<double>(couples_per_point) * sizeof(float);
+  const int most = std::clamp(static_cast<int>(day_block_budget_bytes / std::max(1.0, day_bytes)), 1,
+                              std::clamp(days, 1, max_chunk_days));
+  const int rows = (std::max(days, 1) + most - 1) / most;
+  const int chunk_days = (std::max(days, 1) + rows - 1) / rows;
+  const hsize_t couples = std::min<hsize_t>(static_cast<hsize_t>(std::max<std::int64_t>(1, couples_per_point)),
+                                            chunk_values / static_cast<hsize_t>(chunk_days));
+  return {chunk_days, couples};
+}
+
+// The sum and the count of the values of x[0, n) that are not NaN, then the sum of the
+// squared deviations of those values from `mean`. In double, four lanes at a time with
+// two vectors of partial sums, so that no addition waits for the one before (a chain of
+// dependent additions, one per couple, was what made the writer's statistics cost
+// as much as a quarter of the engine); the partial sums are combined in a fixed order,
+// so the result depends only on the values.
+using f64x4 = double __attribute__((vector_size(32)));
+using i64x4 = std::int64_t __attribute__((vector_size(32)));
+using f32x4 = float __attribute__((vector_size(16)));
+
+inline f64x4 load4(const float* x) {
+  f32x4 v;
+  std::memcpy(&v, x, sizeof v);
+  return __builtin_convertvector(v, f64x4);
+}
+inline f64x4 keep(f64x4 v, i64x4 mask) { return std::bit_cast<f64x4>(std::bit_cast<i64x4>(v) & mask); }
+inline double total(f64x4 a, f64x4 b) { return ((a[0] + b[0]) + (a[1] + b[1])) + ((a[2] + b[2]) + (a[3] + b[3])); }
+
+struct SumCount {
+  double sum = 0;
+  std::int64_t count = 0;
+};
+SumCount sum_not_nan(const float* x, std::int64_t n) {
+  f64x4 s0{}, s1{};
+  i64x4 c0{}, c1{};
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const f64x4 a = load4(x + i), b = load4(x + i + 4);
+    const i64x4 ka = a == a, kb = b == b;  // all ones where a number
+    s0 += keep(a, ka);
+    s1 += keep(b, kb);
+    c0 -= ka;
+    c1 -= kb;
+  }
+  SumCount out{total(s0, s1), (c0[0] + c1[0]) + (c0[1] + c1[1]) + (c0[2] + c1[2]) + (c0[3] + c1[3])};
+  for (; i < n; ++i)
+    if (!std::isnan(x[i])) {
+      out.sum += x[i];
+      ++out.count;
+    }
+  return out;
+}
+double squares_not_nan(const float* x, std::int64_t n, double mean) {
+  f64x4 s0{}, s1{};
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const f64x4 a = load4(x + i), b = load4(x + i + 4);
+    const f64x4 da = a - mean, db = b - mean;
+    s0 += keep(da * da, a == a);
+    s1 += keep(db * db, b == b);
+  }
+  double out = total(s0, s1);
+  for (; i < n; ++i)
+    if (!std::isnan(x[i])) out += (x[i] - mean) * (x[i] - mean);
+  return out;
+}
+
 }  // namespace
 
 struct H5Writer::Impl {
@@ -141,12 +226,19 @@ struct H5Writer::Impl {
   int days = 0, n_pairings = 0;
   std::span<const MetricDef> daily, summary, traits;
   std::vector<std::int32_t> couple_pairing;  // of one point
+  // Runs of consecutive couples of one pairing (pairing-major: one per pairing).
+  struct Segment {
+    std::int64_t first, count;
+    int pairing;
+  };
+  std::vector<Segment> segments;
   std::vector<Handle> daily_ds, mean_ds, sd_ds, count_ds, run_ds, trait_ds;  // count_ds: rates only
   // One selection object per shape, re-selected per write: creating dataspaces per
   // write costs more than the small writes themselves.
-  Handle day_couple_space, stat_space, couple_space, couple_row, pairing_row;
-  // Reused per day: per-pairing accumulators and results.
+  Handle day_couple_space, stat_space, couple_space, couple_row;
+  // Reused per day block: per-pairing accumulators, and results [day of the block][pairing].
   std::vector<double> sum, squares, mean, sd;
+  std::vector<std::int64_t> valid;
   std::vector<std::int32_t> count;
   std::chrono::steady_clock::time_point last_flush;
 
@@ -342,26 +434,28 @@ struct H5Writer::Impl {
     return out;
   }
 
-  // Mean and sd (ddof 1) per pairing of one row of the day buffer, NaN skipped. Two
-  // passes in double: one-pass formulas lose the sd of near-constant metrics.
-  void pairing_stats(const float* x) {
+  // Mean and sd (ddof 1) per pairing of one day's row of a metric, NaN skipped, into
+  // row j of mean, sd and count. Two passes: one-pass formulas lose the sd of
+  // near-constant metrics.
+  void pairing_stats(const float* x, int j) {
     std::fill(sum.begin(), sum.end(), 0.0);
     std::fill(squares.begin(), squares.end(), 0.0);
-    std::fill(count.begin(), count.end(), 0);
-    for (std::int64_t i = 0; i < n; ++i) {
-      if (std::isnan(x[i])) continue;
-      sum[couple_pairing[i]] += x[i];
-      ++count[couple_pairing[i]];
+    std::fill(valid.begin(), valid.end(), 0);
+    for (const Segment& g : segments) {
+      const SumCount part = sum_not_nan(x + g.first, g.count);
+      sum[g.pairing] += part.sum;
+      valid[g.pairing] += part.count;
     }
+    double* mean_j = mean.data() + std::size_t(j) * n_pairings;
+    double* sd_j = sd.data() + std::size_t(j) * n_pairings;
     for (int p = 0; p < n_pairings; ++p)
-      mean[p] = count[p] > 0 ? sum[p] / count[p] : std::numeric_limits<double>::quiet_NaN();
-    for (std::int64_t i = 0; i < n; ++i) {
-      if (std::isnan(x[i])) continue;
-      const double d = x[i] - mean[couple_pairing[i]];
-      squares[couple_pairing[i]] += d * d;
+      mean_j[p] = valid[p] > 0 ? sum[p] / static_cast<double>(valid[p]) : std::numeric_limits<double>::quiet_NaN();
+    for (const Segment& g : segments) squares[g.pairing] += squares_not_nan(x + g.first, g.count, mean_j[g.pairing]);
+    for (int p = 0; p < n_pairings; ++p) {
+      sd_j[p] = valid[p] > 1 ? std::sqrt(squares[p] / static_cast<double>(valid[p] - 1))
+                             : std::numeric_limits<double>::quiet_NaN();
+      count[std::size_t(j) * n_pairings + p] = static_cast<std::int32_t>(valid[p]);
     }
-    for (int p = 0; p < n_pairings; ++p)
-      sd[p] = count[p] > 1 ? std::sqrt(squares[p] / (count[p] - 1)) : std::numeric_limits<double>::quiet_NaN();
   }
 
   void flush() const {
@@ -432,7 +526,7 @@ struct H5Writer::Impl {
     H5Eclear2(H5E_DEFAULT);
     for (auto* group : {&daily_ds, &mean_ds, &sd_ds, &count_ds, &run_ds, &trait_ds})
       for (auto& h : *group) h.release();
-    for (auto* h : {&day_couple_space, &stat_space, &couple_space, &couple_row, &pairing_row, &status_ds,
+    for (auto* h : {&day_couple_space, &stat_space, &couple_space, &couple_row, &status_ds,
                     &message_ds, &point_days_ds, &file})
       h->release();
   }
@@ -478,8 +572,15 @@ struct H5Writer::Impl {
     summary = layout.summary;
     traits = layout.traits;
     couple_pairing = layout.couple_pairing;
-    for (auto* v : {&sum, &squares, &mean, &sd}) v->assign(n_pairings, 0.0);
-    count.assign(n_pairings, 0);
+    segments.clear();
+    for (std::int64_t i = 0; i < n; ++i)
+      if (i == 0 || couple_pairing[i] != couple_pairing[i - 1]) segments.push_back({i, 1, couple_pairing[i]});
+      else ++segments.back().count;
+    const std::size_t block_days = static_cast<std::size_t>(record_daily ? chunk().days : 1);
+    for (auto* v : {&sum, &squares}) v->assign(n_pairings, 0.0);
+    for (auto* v : {&mean, &sd}) v->assign(block_days * n_pairings, 0.0);
+    valid.assign(n_pairings, 0);
+    count.assign(block_days * n_pairings, 0);
   }
 
   // Every point of a sweep has the same couples, days, pairings and metrics.
@@ -504,22 +605,23 @@ struct H5Writer::Impl {
                        : handle(H5Screate_simple(2, stat_dims + 1, nullptr), H5Sclose, "making a dataspace");
     couple_space = handle(H5Screate_simple(1, &total, nullptr), H5Sclose, "making a dataspace");
     couple_row = handle(H5Screate_simple(1, &per_point, nullptr), H5Sclose, "making a dataspace");
-    pairing_row = handle(H5Screate_simple(1, &pairings, nullptr), H5Sclose, "making a dataspace");
   }
 
-  // One day of the current point: row `day`, columns of the point's couples.
-  void select_day_couples(int day) const {
-    const hsize_t start[2] = {static_cast<hsize_t>(day), offset()};
-    const hsize_t count[2] = {1, static_cast<hsize_t>(n)};
+  DailyChunk chunk() const { return daily_chunk(n, days, daily.size()); }
+
+  // Days [first, first + days) of the current point: those rows, the point's columns.
+  void select_days_couples(int first, int days) const {
+    const hsize_t start[2] = {static_cast<hsize_t>(first), offset()};
+    const hsize_t count[2] = {static_cast<hsize_t>(days), static_cast<hsize_t>(n)};
     ok(H5Sselect_hyperslab(day_couple_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
-       "selecting a day");
+       "selecting days");
   }
-  void select_day_pairings(int day) const {
-    const hsize_t start[3] = {static_cast<hsize_t>(point), static_cast<hsize_t>(day), 0};
-    const hsize_t count[3] = {1, 1, static_cast<hsize_t>(n_pairings)};
+  void select_days_pairings(int first, int days) const {
+    const hsize_t start[3] = {static_cast<hsize_t>(point), static_cast<hsize_t>(first), 0};
+    const hsize_t count[3] = {1, static_cast<hsize_t>(days), static_cast<hsize_t>(n_pairings)};
     const int skip = sweep ? 0 : 1;  // a plain run has no point axis
     ok(H5Sselect_hyperslab(stat_space.get(), H5S_SELECT_SET, start + skip, nullptr, count + skip, nullptr),
-       "selecting a day");
+       "selecting days");
   }
   // A (couple) variable's part of the current point, straight from an engine buffer.
   void write_couples(hid_t ds, hid_t mem_type, const void* data, const char* name) const {
@@ -547,7 +649,7 @@ struct H5Writer::Impl {
     if (file && !closed) flush();
     for (auto* group : {&daily_ds, &mean_ds, &sd_ds, &count_ds, &run_ds, &trait_ds})
       for (auto& h : *group) h.reset();
-    for (auto* h : {&day_couple_space, &stat_space, &couple_space, &couple_row, &pairing_row, &status_ds,
+    for (auto* h : {&day_couple_space, &stat_space, &couple_space, &couple_row, &status_ds,
                     &message_ds, &point_days_ds})
       h->reset();
     if (file && file.reset() < 0) {
@@ -698,8 +800,11 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
     trait_ds.push_back(std::move(ds));
   }
 
-  // Per (point,) day and pairing: filled one row per day by write_day().
-  const hsize_t stat_chunk_days = std::min(n_days, std::max<hsize_t>(1, pairing_chunk_values / pairings));
+  // Per (point,) day and pairing: filled a block of rows at a time by write_days().
+  // A whole number of day blocks per chunk, so that no block straddles two chunks.
+  const hsize_t block_days = record_daily ? static_cast<hsize_t>(chunk().days) : 1;
+  const hsize_t stat_chunk_days =
+      std::min(n_days, std::max(block_days, pairing_chunk_values / pairings / block_days * block_days));
   // Days arrive in order, so a chunk is finished once the next one starts: a cache of
   // one chunk writes each exactly once and keeps memory flat. HDF5's default (1 MiB
   // per dataset) would hold up to 16 finished chunks of each of ~50 variables.
@@ -738,10 +843,11 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
 
   // Per couple and day, only under record = daily.
   if (record_daily) {
-    const hsize_t chunk = std::min(per_point, chunk_couples);
-    const std::size_t cache = chunk * sizeof(float);
+    const DailyChunk shape = chunk();
+    const std::size_t cache = static_cast<std::size_t>(shape.days) * shape.couples * sizeof(float);
     for (const MetricDef& m : layout.daily) {
-      Handle ds = dataset(m.name, H5T_IEEE_F32LE, {n_days, total}, {1, chunk}, true, cache);
+      Handle ds = dataset(m.name, H5T_IEEE_F32LE, {n_days, total}, {static_cast<hsize_t>(shape.days), shape.couples},
+                          true, cache);
       describe(ds.get(), m.long_name, m.units);
       text_attr(ds.get(), "dyad_kind", kind_name(m.kind));
       attach(ds.get(), {day.get(), couple.get()});
@@ -1083,35 +1189,47 @@ void H5Writer::begin(const RunLayout& layout, const float* traits) {
   w.last_flush = std::chrono::steady_clock::now();
 }
 
-void H5Writer::write_day(int day, const float* daily) {
+int H5Writer::days_per_write(const RunLayout& layout) const {
+  if (layout.spec->record != Record::daily) return 1;
+  return daily_chunk(layout.n_couples(), layout.spec->days, layout.daily.size()).days;
+}
+
+void H5Writer::write_days(const DayBlock& block) {
   const QuietHdf5 quiet;
   Impl& w = *impl_;
-  w.check_usable("H5Writer::write_day");
-  if (!w.begun || !w.file) throw std::logic_error("H5Writer::write_day: not begun or already finished");
-  if (day < 0 || day >= w.days) throw std::logic_error("H5Writer::write_day: day out of range");
-  const hsize_t n = static_cast<hsize_t>(w.n);
-  if (w.record_daily) w.select_day_couples(day);
-  w.select_day_pairings(day);
+  w.check_usable("H5Writer::write_days");
+  if (!w.begun || !w.file) throw std::logic_error("H5Writer::write_days: not begun or already finished");
+  if (block.first < 0 || block.count < 1 || block.first + block.count > w.days || block.couples != w.n)
+    throw std::logic_error("H5Writer::write_days: days out of range or another number of couples");
+  const std::size_t stat_rows = w.mean.size() / static_cast<std::size_t>(w.n_pairings);
+  if (static_cast<std::size_t>(block.count) > stat_rows)
+    throw std::logic_error("H5Writer::write_days: more days than days_per_write() asked for");
+  // A metric's days are contiguous in the block: one write per variable for all of them.
+  const hsize_t days_couples[2] = {static_cast<hsize_t>(block.count), static_cast<hsize_t>(w.n)};
+  const hsize_t days_pairings[2] = {static_cast<hsize_t>(block.count), static_cast<hsize_t>(w.n_pairings)};
+  const Handle couple_rows = w.handle(H5Screate_simple(2, days_couples, nullptr), H5Sclose, "making a dataspace");
+  const Handle pairing_rows = w.handle(H5Screate_simple(2, days_pairings, nullptr), H5Sclose, "making a dataspace");
+  if (w.record_daily) w.select_days_couples(block.first, block.count);
+  w.select_days_pairings(block.first, block.count);
   for (std::size_t m = 0; m < w.daily.size(); ++m) {
-    const float* row = daily + m * n;
-    // A whole day row straight from the engine's buffer: one call per variable.
+    const int metric = static_cast<int>(m);
     if (w.record_daily)
-      w.ok(H5Dwrite(w.daily_ds[m].get(), H5T_NATIVE_FLOAT, w.couple_row.get(), w.day_couple_space.get(),
-                    H5P_DEFAULT, row),
+      w.ok(H5Dwrite(w.daily_ds[m].get(), H5T_NATIVE_FLOAT, couple_rows.get(), w.day_couple_space.get(),
+                    H5P_DEFAULT, block.row(metric, 0)),
            w.daily[m].name);
-    w.pairing_stats(row);
-    w.ok(H5Dwrite(w.mean_ds[m].get(), H5T_NATIVE_DOUBLE, w.pairing_row.get(), w.stat_space.get(), H5P_DEFAULT,
+    for (int j = 0; j < block.count; ++j) w.pairing_stats(block.row(metric, j), j);
+    w.ok(H5Dwrite(w.mean_ds[m].get(), H5T_NATIVE_DOUBLE, pairing_rows.get(), w.stat_space.get(), H5P_DEFAULT,
                   w.mean.data()),
          w.daily[m].name);
-    w.ok(H5Dwrite(w.sd_ds[m].get(), H5T_NATIVE_DOUBLE, w.pairing_row.get(), w.stat_space.get(), H5P_DEFAULT,
+    w.ok(H5Dwrite(w.sd_ds[m].get(), H5T_NATIVE_DOUBLE, pairing_rows.get(), w.stat_space.get(), H5P_DEFAULT,
                   w.sd.data()),
          w.daily[m].name);
     if (w.count_ds[m])
-      w.ok(H5Dwrite(w.count_ds[m].get(), H5T_NATIVE_INT32, w.pairing_row.get(), w.stat_space.get(), H5P_DEFAULT,
+      w.ok(H5Dwrite(w.count_ds[m].get(), H5T_NATIVE_INT32, pairing_rows.get(), w.stat_space.get(), H5P_DEFAULT,
                     w.count.data()),
            w.daily[m].name);
   }
-  w.point_days[w.point] = std::max(w.point_days[w.point], day + 1);
+  w.point_days[w.point] = std::max(w.point_days[w.point], block.first + block.count);
 
   const auto now = std::chrono::steady_clock::now();
   if (std::chrono::duration<double>(now - w.last_flush).count() >= flush_every_seconds) {

@@ -22,7 +22,7 @@ struct Provenance {
   std::uint64_t seed = 0;
 };
 
-// A plain run: begin, write_day per day, finish (which closes the file and, when the
+// A plain run: begin, write_days per block of days, finish (which closes the file and, when the
 // run is complete, renames PATH.partial to PATH).
 //
 // A sweep (constructed with an active Sweep): the engine runs once per point, and the
@@ -30,7 +30,7 @@ struct Provenance {
 //
 //   H5Writer w(path, provenance, sweep);
 //   for (int p = 0; p < sweep.n_points(); ++p) {
-//     w.start_point(p);                       // then the engine's begin/write_day/finish
+//     w.start_point(p);                       // then the engine's begin/write_days/finish
 //     try { run_model(spec_of_point_p, params_of_point_p, w, exec, control); }
 //     catch (const std::exception& e) { w.fail_point(p, e.what()); }
 //     if (interrupted) break;
@@ -49,7 +49,7 @@ struct Provenance {
 //
 // Resume: reopen(PATH) opens PATH.partial again; points_done() says what to skip; the
 // other points are run again from day 0 exactly as above (for a plain run: begin,
-// write_day, finish as usual). The data then end bit-identical to an uninterrupted run.
+// write_days, finish as usual). The data then end bit-identical to an uninterrupted run.
 class H5Writer final : public Sink {
  public:
   // A plain run. Creates PATH.partial at once (throws std::runtime_error naming the
@@ -72,11 +72,14 @@ class H5Writer final : public Sink {
   // (its run threw) is left pending. A plain run accepts start_point(0).
   void start_point(int point);
 
-  // The engine's calls. begin() creates the file-level layout at the first point (or
-  // checks it against the file after reopen(); a different run is an InputError) and
-  // writes the point's traits; write_day() its daily rows; finish() its run summaries.
+  // The engine's calls. days_per_write(): under record = daily the days of a (day,
+  // couple) chunk, so that every chunk is written once, whole; else 1. begin() creates
+  // the file-level layout at the first point (or checks it against the file after
+  // reopen(); a different run is an InputError) and writes the point's traits;
+  // write_days() its daily rows and per-pairing statistics; finish() its run summaries.
+  int days_per_write(const RunLayout& layout) const override;
   void begin(const RunLayout& layout, const float* traits) override;
-  void write_day(int day, const float* daily) override;
+  void write_days(const DayBlock& days) override;
   void finish(const double* summary, RunStatus status, int days_completed) override;
 
   // Sweep: marks point p failed with `message` (flushed); a later start_point(p) (e.g.

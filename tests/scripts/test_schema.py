@@ -4,13 +4,13 @@
     /usr/bin/python3 tests/scripts/test_schema.py build/dyad
 
 Runs `dyad run` on a small config (3 pairings including secure-secure, 20 couples per
-pairing, 10 days, record = daily) in a temporary directory, then checks the file with
+pairing, 40 days, record = daily) in a temporary directory, then checks the file with
 xarray (h5netcdf), netCDF4, ncdump and h5py, with every Python warning an error:
 dimensions, variables (dims and dtypes), flag meanings, the per-pairing daily means and
 sds against numpy over the per-couple daily values, the run summaries against the daily
 values, root attributes, the data hash of `dyad inspect` (equal for --threads 1/3 and
 --block-size 7, and for `dyad run --from`), `dyad summarize` (csv and json) against
-numpy, and scripts/plot_pairings.py on the file. Prints one line per check and
+numpy, scripts/plot_pairings.py and scripts/bench_read.py on the file. Prints one line per check and
 `N passed, M failed` last.
 """
 import csv
@@ -38,7 +38,8 @@ except ImportError:  # pragma: no cover - Debian's python3-scipy is normally the
 # Every warning from here on (xarray decoding, netCDF4, h5py, numpy) is a failure.
 warnings.simplefilter("error")
 
-DAYS, COUPLES, SEED = 10, 20, 7
+# 40 days: the (day, couple) chunks hold 20, so the file is written in two day blocks.
+DAYS, COUPLES, SEED = 40, 20, 7
 PAIRINGS = ["secure-secure", "secure-anxious", "anxious-avoidant"]
 STYLES = ["secure", "anxious", "avoidant", "fearful"]
 N_PAIRINGS = len(PAIRINGS)
@@ -408,6 +409,21 @@ def check_h5py(path):
                 f"not scales: {scales}")
 
 
+def check_chunks_and_bench_read(path):
+    with h5py.File(path, "r") as f:
+        chunks = {name: f[name].chunks for name in DAILY_METRICS}
+    T.check("h5py: every (day, couple) chunk holds 20 days of every couple (two day blocks)",
+            set(chunks.values()) == {(20, N_COUPLES)}, repr(set(chunks.values())))
+    script = Path(__file__).resolve().parents[2] / "scripts" / "bench_read.py"
+    proc = common.run([sys.executable, str(script), str(path), "--couples", "5"])
+    rows = [line for line in proc.stdout.splitlines() if line.startswith(("trajectories", "cross-section"))]
+    # all days of 5 couples: 2 chunks (one per block of days); one day of all: 1 chunk
+    touched = [int(line.split()[-5]) for line in rows]
+    T.check("bench_read.py exits 0 and prints the chunks each read touches",
+            proc.returncode == 0 and touched == [2, 2 * len(DAILY_METRICS), 1, len(DAILY_METRICS)],
+            f"{touched}; {common.describe(proc)}")
+
+
 def check_hashes(exe, tmp, cfg, out):
     ref, proc = hash_of(exe, out)
     if not T.check("dyad inspect exits 0 and prints 'data hash: <16 hex>'",
@@ -610,6 +626,7 @@ def main():
             T.guard("netCDF4 checks", check_netcdf4, out)
             T.guard("ncdump checks", check_ncdump, out)
             T.guard("h5py checks", check_h5py, out)
+            T.guard("chunk checks", check_chunks_and_bench_read, out)
             T.guard("data hash checks", check_hashes, exe, tmp, cfg, out)
             summary_file = T.guard("record = summary checks", check_summary_record, exe, tmp, cfg, out)
             T.guard("summarize checks", check_summarize, exe, out)
