@@ -31,7 +31,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-SCHEMA_VERSION = 1
 
 # The state each classic model's phase plane shows: (x variable, y variable, axis label).
 PHASE = {
@@ -43,32 +42,6 @@ PHASE = {
 def fail(message):
     print(f"plot_dynamics.py: error: {message}", file=sys.stderr)
     sys.exit(2)
-
-
-def open_dyad(path):
-    """Opens FILE with xarray and checks that it is a Dyad schema-v1 output of any model."""
-    import xarray as xr  # imported here: slow, and not needed for --help
-
-    if not path.exists():
-        raise pp.NotDyad(f"{path}: no such file")
-    if path.is_dir():
-        raise pp.NotDyad(f"{path}: is a directory")
-    try:
-        ds = xr.open_dataset(path, engine="h5netcdf")
-    except Exception as e:  # noqa: BLE001 - any failure here means "not readable"
-        raise pp.NotDyad(f"{path}: not an HDF5/netCDF-4 file ({type(e).__name__}: {e})") from None
-    version = ds.attrs.get("dyad_schema_version")
-    if version is None or int(np.asarray(version).ravel()[0]) != SCHEMA_VERSION:
-        ds.close()
-        raise pp.NotDyad(f"{path}: not a Dyad schema-v{SCHEMA_VERSION} output")
-    if "pairing" not in ds.variables or "couple_pairing" not in ds.variables:
-        ds.close()
-        raise pp.NotDyad(f"{path}: not a complete Dyad output (no pairing variables)")
-    if "point" in ds.dims:
-        ds.close()
-        raise pp.NotDyad(f"{path}: a sweep over {ds.sizes['point']} points: plot it with "
-                         "scripts/plot_sweep.py FILE METRIC")
-    return ds
 
 
 def daily_metrics(ds):
@@ -220,7 +193,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     try:
-        ds = open_dyad(args.file)
+        ds = pp.open_dyad(args.file, required=("pairing", "couple_pairing"))
     except pp.NotDyad as e:
         fail(str(e))
     with ds:

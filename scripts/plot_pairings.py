@@ -35,7 +35,7 @@ REQUIRED = ["pairing", "couple_pairing", "tension_mean", "tension_sd",
             "turn_toward_rate_mean", "turn_toward_rate_sd", "run_conflicts_per_week"]
 
 # Colours by group: secure-secure black and thick; secure-X pairings cool and solid;
-# insecure-insecure pairings warm and dashed. Enough for the ten pairings of the four
+# pairings without a secure partner warm and dashed. Enough for the ten pairings of the four
 # styles; a colormap takes over beyond that.
 SECURE_X_COLOURS = ["#1f5fbf", "#17a0b8", "#2e9e44", "#6a8fd8", "#5cc4b0"]
 INSECURE_COLOURS = ["#e07b00", "#d62728", "#8c4a2f", "#d646a8", "#8e5bc2", "#b8a000"]
@@ -52,8 +52,9 @@ def fail(message):
 
 # --- reading -------------------------------------------------------------------------
 
-def open_dyad(path):
-    """Opens FILE with xarray and checks that it is a Dyad schema-v1 output."""
+def open_dyad(path, required=REQUIRED, sweep=False):
+    """Opens FILE with xarray and checks that it is a Dyad schema-v1 output holding the
+    `required` variables: a single run, or with sweep=True a sweep. Raises NotDyad."""
     import xarray as xr  # imported here: slow, and not needed for --help
 
     if not path.exists():
@@ -64,23 +65,27 @@ def open_dyad(path):
         ds = xr.open_dataset(path, engine="h5netcdf")
     except Exception as e:  # noqa: BLE001 - any failure here means "not readable"
         raise NotDyad(f"{path}: not an HDF5/netCDF-4 file ({type(e).__name__}: {e})") from None
+
+    def refuse(message):
+        ds.close()
+        raise NotDyad(f"{path}: {message}")
+
     version = ds.attrs.get("dyad_schema_version")
     if version is None:
-        ds.close()
-        raise NotDyad(f"{path}: not a Dyad output (no root attribute dyad_schema_version)")
+        refuse("not a Dyad output (no root attribute dyad_schema_version)")
     if int(np.asarray(version).ravel()[0]) != SCHEMA_VERSION:
-        ds.close()
-        raise NotDyad(f"{path}: Dyad schema version {version}, this script reads version "
-                      f"{SCHEMA_VERSION}")
-    if "point" in ds.dims:
-        ds.close()
-        raise NotDyad(f"{path}: a sweep ({ds.attrs.get('sweep_keys', 'swept keys')} over "
-                      f"{ds.sizes['point']} points): plot it with scripts/plot_sweep.py FILE METRIC")
-    missing = [v for v in REQUIRED if v not in ds.variables]
+        refuse(f"Dyad schema version {version}, this script reads version {SCHEMA_VERSION}")
+    is_sweep = "sweep_keys" in ds.attrs and "point" in ds.dims
+    if sweep and not is_sweep:
+        refuse("not a sweep (no point dimension); plot a single run with "
+               "scripts/plot_pairings.py or scripts/plot_dynamics.py")
+    if not sweep and "point" in ds.dims:
+        refuse(f"a sweep ({ds.attrs.get('sweep_keys', 'swept keys')} over {ds.sizes['point']} "
+               "points): plot it with scripts/plot_sweep.py FILE METRIC")
+    missing = [v for v in required if v not in ds.variables]
     if missing:
-        ds.close()
-        raise NotDyad(f"{path}: not a complete Dyad output, missing variable(s) "
-                      f"{', '.join(missing)}")
+        refuse(f"not a complete Dyad {'sweep' if sweep else 'output'}, missing variable(s) "
+               f"{', '.join(missing)}")
     return ds
 
 
@@ -242,11 +247,11 @@ def header(fig, heading, run, caption, note, width_chars=150):
     return height - y
 
 
-GROUP_LABELS = {1: "one partner secure", 2: "both partners insecure"}
+GROUP_LABELS = {1: "one partner secure", 2: "no secure partner"}
 
 
 def add_legend(ax, pairings):
-    """Legend outside the axes, grouped: secure-secure, then secure-X, then insecure."""
+    """Legend outside the axes, grouped: secure-secure, then secure-X, then the pairings without a secure partner."""
     handles, last = [], None
     for p in pairings.order:
         group = pairings.group[p]

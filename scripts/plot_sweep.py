@@ -38,7 +38,6 @@ import plot_pairings as pp  # noqa: E402  (also selects the Agg backend)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-SCHEMA_VERSION = 1
 DONE = 1            # point_status flag value
 MAX_PANELS = 24     # beyond this a figure is no longer readable: choose a key with --by
 LEFT = 0.85         # inches left of the first column of panels (y label and ticks)
@@ -51,35 +50,6 @@ def fail(message):
 
 
 # --- reading -------------------------------------------------------------------------
-
-def open_sweep(path):
-    """Opens FILE with xarray; checks that it is a Dyad schema-v1 sweep."""
-    import xarray as xr  # imported here: slow, and not needed for --help
-
-    if not path.exists():
-        raise pp.NotDyad(f"{path}: no such file")
-    if path.is_dir():
-        raise pp.NotDyad(f"{path}: is a directory")
-    try:
-        ds = xr.open_dataset(path, engine="h5netcdf")
-    except Exception as e:  # noqa: BLE001 - any failure here means "not readable"
-        raise pp.NotDyad(f"{path}: not an HDF5/netCDF-4 file ({type(e).__name__}: {e})") from None
-    version = ds.attrs.get("dyad_schema_version")
-    if version is None or int(np.asarray(version).ravel()[0]) != SCHEMA_VERSION:
-        ds.close()
-        raise pp.NotDyad(f"{path}: not a Dyad schema-v{SCHEMA_VERSION} output")
-    if "sweep_keys" not in ds.attrs or "point" not in ds.dims:
-        ds.close()
-        raise pp.NotDyad(f"{path}: not a sweep (no point dimension); plot a single run with "
-                         "scripts/plot_pairings.py or scripts/plot_dynamics.py")
-    missing = [v for v in ("pairing", "couple_pairing", "couple_point", "point_status")
-               if v not in ds.variables]
-    if missing:
-        ds.close()
-        raise pp.NotDyad(f"{path}: not a complete Dyad sweep, missing variable(s) "
-                         f"{', '.join(missing)}")
-    return ds
-
 
 def text_of(value):
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -436,7 +406,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     try:
-        ds = open_sweep(args.file)
+        ds = pp.open_dyad(args.file, required=("pairing", "couple_pairing", "couple_point", "point_status"),
+                          sweep=True)
     except pp.NotDyad as e:
         fail(str(e))
     with ds:

@@ -615,6 +615,21 @@ def check_plots(tmp, out, summary_file):
             proc.returncode == 2 and "plain.h5" in proc.stderr and "Traceback" not in proc.stderr,
             common.describe(proc))
 
+    # plot_dynamics.py shares plot_pairings.open_dyad: any model's file, refusals alike.
+    dynamics = Path(common.PLOT_SCRIPT).with_name("plot_dynamics.py")
+    outdir = tmp / "plots_dynamics"
+    outdir.mkdir()
+    proc = common.run([common.PYTHON, dynamics, out, "--outdir", outdir], timeout=120)
+    png = outdir / f"{Path(out).stem}_daily.png"
+    T.check("plot_dynamics.py writes <stem>_daily.png and prints its path",
+            proc.returncode == 0 and png.is_file() and png.stat().st_size > 0 and str(png) in proc.stdout,
+            common.describe(proc))
+    for path in (bogus, plain):
+        proc = common.run([common.PYTHON, dynamics, path, "--outdir", tmp], timeout=60)
+        T.check(f"plot_dynamics.py on {path.name} (not a Dyad output) exits 2 naming the file",
+                proc.returncode == 2 and path.name in proc.stderr and "Traceback" not in proc.stderr,
+                common.describe(proc))
+
 
 def main():
     exe = common.exe_from_argv("test_schema.py")
