@@ -358,7 +358,33 @@ TEST_CASE("H5Writer: a chunk spans a block of days; blocks, a ragged last one an
   }
 }
 
-TEST_CASE("H5Writer::days_per_write: the days of a chunk within the memory budget, 1 without daily records") {
+TEST_CASE("daily_chunk: at most 65,536 values, days within the buffer budget, both evened out") {
+  const std::size_t metrics = std::size(attachment::daily_metrics);  // 24: 192 bytes a couple-day
+  const struct {
+    std::int64_t couples;
+    int days;
+    DailyChunk chunk;
+  } cases[] = {
+      {21, 6, {6, 21}},            // a small run: one chunk
+      {20000, 365, {31, 2000}},    // 12 rows of 31 days (not 11 of 32 and a stub); 10 columns of 2,000
+      {43690, 365, {31, 2081}},    // the most couples for which the budget holds 32 days
+      {60000, 365, {23, 2728}},    // 23 days fit 256 MiB: 16 rows of 23; 22 columns
+      {100000, 365, {13, 5000}},   // 256 MiB / 19.2 MB = 13 days; 20 columns of 5,000
+      {1000000, 365, {1, 62500}},  // one day (the budget holds no second one), 16 columns
+      {1000000, 1, {1, 62500}},
+      {70000, 1, {1, 35000}},      // 2 columns, evened
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.couples);
+    CAPTURE(c.days);
+    const DailyChunk got = daily_chunk(c.couples, c.days, metrics);
+    CHECK(got.days == c.chunk.days);
+    CHECK(got.couples == c.chunk.couples);
+    CHECK(got.days * got.couples <= 65536);
+  }
+}
+
+TEST_CASE("H5Writer::days_per_write: the chunk's days under record = daily, else 1") {
   const TempDir dir;
   RunSpec spec = h5_spec();
   spec.days = 365;
@@ -366,24 +392,14 @@ TEST_CASE("H5Writer::days_per_write: the days of a chunk within the memory budge
   RunLayout layout;
   layout.spec = &spec;
   layout.daily = attachment::daily_metrics;
-  // couples -> days per block: 24 metrics x 4 bytes x 2 buffers a couple-day within 256 MiB,
-  // at most 32, evened out over 365 days.
-  const struct {
-    std::size_t couples;
-    int days;
-  } cases[] = {{1000, 31}, {20000, 31}, {100000, 13}, {1000000, 1}};
-  for (const auto& c : cases) {
-    CAPTURE(c.couples);
-    layout.couple_pairing.assign(c.couples, 0);
+  for (std::size_t couples : {1000, 100000}) {
+    CAPTURE(couples);
+    layout.couple_pairing.assign(couples, 0);
     spec.record = Record::daily;
-    CHECK(writer.days_per_write(layout) == c.days);
+    CHECK(writer.days_per_write(layout) == daily_chunk(static_cast<std::int64_t>(couples), 365, layout.daily.size()).days);
     spec.record = Record::summary;
     CHECK(writer.days_per_write(layout) == 1);
   }
-  spec.days = 6;
-  spec.record = Record::daily;
-  layout.couple_pairing.assign(1000, 0);
-  CHECK(writer.days_per_write(layout) == 6);
 }
 
 TEST_CASE("H5Writer: record = summary leaves out the per-couple daily variables only") {

@@ -117,25 +117,6 @@ bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Days x couples of a (day, couple) chunk. Days: as many as the budget and
-// max_chunk_days allow (at least one), then evened out over the run so that the last
-// row of chunks is not mostly past the end (365 days: 31 a chunk, not 32). Couples: as
-// many as fill 65,536 values, at most one point's.
-struct DailyChunk {
-  int days = 1;
-  hsize_t couples = 1;
-};
-DailyChunk daily_chunk(std::int64_t couples_per_point, int days, std::size_t metrics) {
-  const double day_bytes = 2.0 * static_cast<double>(metrics) * static_cast<double>(couples_per_point) * sizeof(float);
-  const int most = std::clamp(static_cast<int>(day_block_budget_bytes / std::max(1.0, day_bytes)), 1,
-                              std::clamp(days, 1, max_chunk_days));
-  const int rows = (std::max(days, 1) + most - 1) / most;
-  const int chunk_days = (std::max(days, 1) + rows - 1) / rows;
-  const hsize_t couples = std::min<hsize_t>(static_cast<hsize_t>(std::max<std::int64_t>(1, couples_per_point)),
-                                            chunk_values / static_cast<hsize_t>(chunk_days));
-  return {chunk_days, couples};
-}
-
 // The sum and the count of the values of x[0, n) that are not NaN, then the sum of the
 // squared deviations of those values from `mean`. In double, four lanes at a time with
 // two vectors of partial sums, so that no addition waits for the one before (a chain of
@@ -194,6 +175,23 @@ double squares_not_nan(const float* x, std::int64_t n, double mean) {
 }
 
 }  // namespace
+
+// Days x couples of a (day, couple) chunk. Days: as many as the budget and
+// max_chunk_days allow (at least one), then evened out over the run so that the last
+// row of chunks is not mostly past the end (365 days: 31 a chunk, not 32). Couples: at
+// most 65,536 values a chunk, evened out over a point's couples the same way (20,000
+// couples: 2,000 a chunk, not 2,114), so that chunks often end where points and
+// pairings do.
+DailyChunk daily_chunk(std::int64_t couples_per_point, int days, std::size_t metrics) {
+  const double day_bytes = 2.0 * static_cast<double>(metrics) * static_cast<double>(couples_per_point) * sizeof(float);
+  const int most = std::clamp(static_cast<int>(day_block_budget_bytes / std::max(1.0, day_bytes)), 1,
+                              std::clamp(days, 1, max_chunk_days));
+  const int rows = (std::max(days, 1) + most - 1) / most;
+  const int chunk_days = (std::max(days, 1) + rows - 1) / rows;
+  const hsize_t point = static_cast<hsize_t>(std::max<std::int64_t>(1, couples_per_point));
+  const hsize_t columns = (point + chunk_values / chunk_days - 1) / (chunk_values / chunk_days);
+  return {chunk_days, static_cast<std::int64_t>((point + columns - 1) / columns)};
+}
 
 struct H5Writer::Impl {
   std::string path, partial;
@@ -844,9 +842,9 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
   // Per couple and day, only under record = daily.
   if (record_daily) {
     const DailyChunk shape = chunk();
-    const std::size_t cache = static_cast<std::size_t>(shape.days) * shape.couples * sizeof(float);
+    const std::size_t cache = static_cast<std::size_t>(shape.days) * static_cast<std::size_t>(shape.couples) * sizeof(float);
     for (const MetricDef& m : layout.daily) {
-      Handle ds = dataset(m.name, H5T_IEEE_F32LE, {n_days, total}, {static_cast<hsize_t>(shape.days), shape.couples},
+      Handle ds = dataset(m.name, H5T_IEEE_F32LE, {n_days, total}, {static_cast<hsize_t>(shape.days), static_cast<hsize_t>(shape.couples)},
                           true, cache);
       describe(ds.get(), m.long_name, m.units);
       text_attr(ds.get(), "dyad_kind", kind_name(m.kind));

@@ -50,6 +50,17 @@ struct Provenance {
 // Resume: reopen(PATH) opens PATH.partial again; points_done() says what to skip; the
 // other points are run again from day 0 exactly as above (for a plain run: begin,
 // write_days, finish as usual). The data then end bit-identical to an uninterrupted run.
+// The chunk of the (day, couple) variables under record = daily: `days` x `couples`,
+// at most 65,536 values, for reading all days of a block of couples (docs/output.md
+// "Chunking"). `days` is also the day block the writer asks the engine for, so the
+// engine's two day buffers (4 bytes per metric, couple and day) stay within 256 MiB.
+struct DailyChunk {
+  int days = 1;
+  std::int64_t couples = 1;
+  bool operator==(const DailyChunk&) const = default;
+};
+DailyChunk daily_chunk(std::int64_t couples_per_point, int days, std::size_t daily_metrics);
+
 class H5Writer final : public Sink {
  public:
   // A plain run. Creates PATH.partial at once (throws std::runtime_error naming the
