@@ -107,9 +107,12 @@ inline constexpr std::int32_t calm = Mode::calm, conflict = Mode::conflict, paus
 }  // namespace lane
 
 // Couples advanced together: a chunk of a block runs a whole day, tick after tick, its
-// state (~150 bytes a couple) and the scratch of the tick (~330 bytes a couple) staying
-// in L1 (48 KiB a core on the machine of docs/performance.md).
-inline constexpr int chunk_lanes = 64;
+// state and per-day constants (ChunkState, ~330 bytes a couple) and the scratch of the
+// tick (~400 bytes a couple) staying in L1 and L2 (48 KiB and 1 MiB a core on the
+// machine of docs/performance.md). 128 lanes (~93 KiB) ran faster than 64 (~47 KiB,
+// within L1) there: the tick's lists and the long chains of its passes have twice the
+// independent work to overlap; 256 was slower.
+inline constexpr int chunk_lanes = 128;
 // State arrays are padded to a multiple of this many lanes (whole AVX-512 vectors) so
 // that every stage loops over whole vectors; padding lanes copy the last couple, are
 // computed and never written out.
@@ -251,6 +254,98 @@ struct LibmMath {
   }
 };
 
+// A chunk's state for the day, copied out of its block after the day's start and back
+// before its end (ChunkScratch::state): the tick then reaches every lane array at a fixed
+// offset from one pointer. With the block's ~40 separate arrays their pointers did not
+// fit in registers and the tick reloaded them from the stack at nearly every use.
+struct alignas(64) ChunkState {
+  static constexpr int L = chunk_lanes;
+  std::uint32_t own_lo[L], own_hi[L], shared_lo[L], shared_hi[L];
+  float x[2][L], v[2][L], F[2][L], cstar[2][L], sstar[2][L], th[2][L];
+  float c[2][L], s[2][L], D[2][L], N[2][L], u[2][L], sat[2][L];
+  std::int32_t ill[2][L], cope[2][L], crisis[2][L];
+  float T[L];
+  std::int32_t mode[L], brk[L], dw_active[L];
+  // Factors of the equations that depend only on a partner's traits and illness, which
+  // change at most once a day: computed when the chunk is loaded instead of every tick,
+  // each exactly as its equation's subexpression (the same operations in the same order,
+  // so the same bits).
+  float drain[2][L];        // (N1) k.dc * (1 + ill_drain ill)
+  float responsive[2][L];   // (A2) ill_avail if ill, else 1
+  float alone_s[2][L];      // (N3) gs_alone (1 - x)
+  float alone_c[2][L];      // (N4) h_self F
+  float wait_F[2][L];       // (B1) 1 - wait F
+  float half_v[2][L];       // (R1) 1 - 0.5 v
+  float one_F[2][L];        // (R1, P1, G6) 1 - F
+  float crisis_care[2][L];  // (R2) F + (1 - F)(1 - v)
+  float lp_v[2][L];         // (R4) lp (1 - v)
+  float grant[2][L];        // (R6) 1 - x (1 - F)
+  float w_dist_x[2][L];     // (R7) w_dist x
+  float one_x[2][L];        // (P2) 1 - x
+  float rho_x[2][L];        // (P2) 0.2 + 0.8 x
+  float lam_x[2][L];        // (P3) lam (0.2 + x)
+  float mu_F[2][L];         // (P4) mu F
+  float one_plus_x[2][L];   // (D1) 1 + x
+  float one_plus_v[2][L];   // (D1) 1 + v
+  float soothe_F[2][L];     // (D2) soothe F
+  float xv[2][L];           // (C) x + v
+  float xvF[2][L];          // (C) x + v + F
+  float exit_th[2][L];      // (C) cope_exit th
+  float calm_F[2][L];       // (G8) calm_rate F
+
+  // Lanes [first, first + lanes) of the block, lanes <= L.
+  void load(const Block& b, int first, int lanes, const BasicParams<float>& k) {
+    auto in = [&](auto* dst, const auto& src) { std::copy_n(src.data() + first, lanes, dst); };
+    in(own_lo, b.own_lo); in(own_hi, b.own_hi);
+    in(shared_lo, b.shared_lo); in(shared_hi, b.shared_hi);
+    for (int a = 0; a < 2; ++a) {
+      in(x[a], b.x[a]); in(v[a], b.v[a]); in(F[a], b.F[a]);
+      in(cstar[a], b.cstar[a]); in(sstar[a], b.sstar[a]); in(th[a], b.th[a]);
+      in(c[a], b.c[a]); in(s[a], b.s[a]); in(D[a], b.D[a]); in(N[a], b.N[a]);
+      in(u[a], b.u[a]); in(sat[a], b.sat[a]);
+      in(ill[a], b.ill[a]); in(cope[a], b.cope[a]); in(crisis[a], b.crisis[a]);
+    }
+    in(T, b.T); in(mode, b.mode); in(brk, b.brk); in(dw_active, b.dw_active);
+    using simd::f32, simd::load, simd::store, simd::select;
+    for (int a = 0; a < 2; ++a)
+      for (int i = 0; i < lanes; i += simd::width) {
+        const f32 x_ = load(x[a] + i), v_ = load(v[a] + i), F_ = load(F[a] + i);
+        const simd::i32 ill_ = load(ill[a] + i);
+        store(drain[a] + i, k.dc * (1.0f + k.ill_drain * simd::to_f32(ill_)));
+        store(responsive[a] + i, select(ill_ != 0, simd::splat(k.ill_avail), simd::splat(1.0f)));
+        store(alone_s[a] + i, k.gs_alone * (1.0f - x_));
+        store(alone_c[a] + i, k.h_self * F_);
+        store(wait_F[a] + i, 1.0f - k.wait * F_);
+        store(half_v[a] + i, 1.0f - 0.5f * v_);
+        store(one_F[a] + i, 1.0f - F_);
+        store(crisis_care[a] + i, F_ + (1.0f - F_) * (1.0f - v_));
+        store(lp_v[a] + i, k.lp * (1.0f - v_));
+        store(grant[a] + i, 1.0f - x_ * (1.0f - F_));
+        store(w_dist_x[a] + i, k.w_dist * x_);
+        store(one_x[a] + i, 1.0f - x_);
+        store(rho_x[a] + i, 0.2f + 0.8f * x_);
+        store(lam_x[a] + i, k.lam * (0.2f + x_));
+        store(mu_F[a] + i, k.mu * F_);
+        store(one_plus_x[a] + i, 1.0f + x_);
+        store(one_plus_v[a] + i, 1.0f + v_);
+        store(soothe_F[a] + i, k.soothe * F_);
+        store(xv[a] + i, x_ + v_);
+        store(xvF[a] + i, x_ + v_ + F_);
+        store(exit_th[a] + i, k.cope_exit * load(th[a] + i));
+        store(calm_F[a] + i, k.calm_rate * F_);
+      }
+  }
+  // What a tick changes, back to the block.
+  void store(Block& b, int first, int lanes) const {
+    auto out = [&](const auto* src, auto& dst) { std::copy_n(src, lanes, dst.data() + first); };
+    for (int a = 0; a < 2; ++a) {
+      out(c[a], b.c[a]); out(s[a], b.s[a]); out(D[a], b.D[a]); out(N[a], b.N[a]);
+      out(u[a], b.u[a]); out(sat[a], b.sat[a]); out(cope[a], b.cope[a]);
+    }
+    out(T, b.T); out(mode, b.mode); out(brk, b.brk); out(dw_active, b.dw_active);
+  }
+};
+
 // What one chunk needs besides its state for a day: the words of the tick's draws, the
 // increments that one stage of the tick hands the next, and the day's tallies. On the
 // stack of the thread running the block: the kernel allocates nothing.
@@ -260,32 +355,74 @@ struct alignas(64) ChunkScratch {
   std::uint32_t avail_w[4][L];        // availability (A1), words 0, 1; day events at day start
   std::uint32_t agent_w[2][4][L];     // agent_X (calm, break) or agent_X_more (conflict)
   std::uint32_t couple_w[4][L];       // couple
-  std::uint32_t normal_w[2][2][L];    // agent_X_more words 0, 1 of a failed bid (P1)
   float avail[2][L], Dc[2][L], Ds[2][L];
   float dc[2][L], dself[2][L], dD[2][L], dN[2][L];
   float tension_up[L];
-  std::int32_t failed[2][L], any_toward[L], need[2][L];
-  float T_end[L], D_end[2][L];        // the tick's levels, summed in double below
-  // gathered counters and words of the draws only some lanes need
-  std::int32_t list[L];
-  std::uint32_t list_lo[L], list_hi[L], list_w[4][L];
+  std::int32_t failed[2][L], any_toward[L], need[2][L], present[2][L];
+  float T_calm[L], onset[L];          // (T5, T6) before coping's increment (C2)
+  float z_appraisal[2][L], z_affect[2][L];  // (P1, G2) the normal pair
+  std::int32_t dw_starts[L];          // (C1)
+  float T_end[L], D_end[2][L];        // the tick's levels, summed in double below (D_end
+                                      // first hands stage 7's distress to stage 10)
+  // The lanes, of both partners (a L + lane), that read a normal pair (room for a
+  // whole vector past the last); the counters of the failed bids' draws; the words, four
+  // for the draws, two read; and the pairs.
+  std::int32_t zlist[2 * L + simd::width];
+  std::uint32_t zstream[2 * L], zlo[2 * L], zhi[2 * L], zw[4][2 * L];
+  float zz[2][2 * L];
   // the day's tallies
   std::int32_t n[daily::count][L];
   double tension[L], distress[2][L];
+  ChunkState state;
 
   void clear_tallies() {
     std::memset(n, 0, sizeof n);
     std::memset(tension, 0, sizeof tension);
     std::memset(distress, 0, sizeof distress);
   }
-  // n[metric] += 1 where the mask is set, for lanes [i, i + simd::width)
+  // n[metric] += 1 where the mask is set, for lanes [i, i + simd::width); or, with a
+  // sum of masks, += the number of masks set (mask lanes are -1)
   [[gnu::always_inline]] void count(int metric, int i, simd::i32 mask) {
-    simd::store(n[metric] + i, simd::load(n[metric] + i) - mask);  // mask lanes are -1
+    simd::store(n[metric] + i, simd::load(n[metric] + i) - mask);
+  }
+  // The tallies the tick leaves to the end of the day: a connection bid is turned
+  // toward, against or away, one of the three, so the bids turned away are the rest.
+  void finish_tallies(int lanes) {
+    for (int i = 0; i < lanes; ++i)
+      n[daily::turned_away][i] = n[daily::bids_connection][i] - n[daily::turned_toward][i] -
+                                 n[daily::turned_against][i];
   }
   [[gnu::always_inline]] void add(int metric, int i, simd::i32 value) {
     simd::store(n[metric] + i, simd::load(n[metric] + i) + value);
   }
 };
+
+// Appends first + l for each set bit l of `bits` (l < simd::width), in order, to `out`,
+// and returns how many; writes simd::width entries (those past the count are garbage).
+// Branch-free with AVX2 (a table of the 256 packings): a loop over the bits mispredicts
+// its exit nearly every time.
+[[gnu::always_inline]] inline int compress_lanes(unsigned bits, std::int32_t first,
+                                                 std::int32_t* out) {
+#if defined(__AVX2__)
+  static_assert(simd::width == 8);
+  static constexpr std::array<std::uint64_t, 256> packed = [] {
+    std::array<std::uint64_t, 256> t{};
+    for (unsigned b = 0; b < 256; ++b)
+      for (unsigned l = 0, k = 0; l < 8; ++l)
+        if ((b >> l) & 1u) t[b] |= std::uint64_t{l} << (8 * k++);
+    return t;
+  }();
+  const __m256i lanes =
+      _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(packed[bits])));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                      _mm256_add_epi32(lanes, _mm256_set1_epi32(first)));
+  return std::popcount(bits);
+#else
+  int m = 0;
+  for (; bits != 0; bits &= bits - 1) out[m++] = first + std::countr_zero(bits);
+  return m;
+#endif
+}
 
 template <class Math>
 class BasicModel {
@@ -330,14 +467,10 @@ class BasicModel {
   // them real couples (lanes: count rounded up to rng::lane_width).
   void start_day_lanes(Block& b, int first, int count, int lanes, ChunkScratch& sc,
                        const rng::Seed& seed, int day) const;
-  void tick_lanes(Block& b, int first, int count, int lanes, ChunkScratch& sc,
-                  const rng::Seed& seed, std::uint32_t time) const;
+  // A tick runs on the chunk's copy of its lanes (sc.state).
+  void tick_lanes(Block& b, int count, int lanes, ChunkScratch& sc, const rng::Seed& seed,
+                  std::uint32_t time) const;
   void end_day_lanes(Block& b, int first, int count, const ChunkScratch& sc, Rows<float> out) const;
-  // Words 0 and 1 of `stream` for the chunk's lanes whose flag is set: draws only some
-  // lanes need, computed for those alone, eight at a time. Returns how many.
-  int draw_flagged(const Block& b, int first, int count, ChunkScratch& sc, const std::int32_t* flag,
-                   const rng::Seed& seed, std::uint32_t time, std::uint32_t stream,
-                   std::uint32_t* out0, std::uint32_t* out1) const;
 
   BasicParams<float> k_;
   const RunSpec* spec_;
@@ -435,33 +568,6 @@ void BasicModel<Math>::start_day_lanes(Block& b, int first, int count, int lanes
   b.draws += draws;
 }
 
-template <class Math>
-int BasicModel<Math>::draw_flagged(const Block& b, int first, int count, ChunkScratch& sc,
-                                   const std::int32_t* flag, const rng::Seed& seed,
-                                   std::uint32_t time, std::uint32_t stream, std::uint32_t* out0,
-                                   std::uint32_t* out1) const {
-  int m = 0;
-  for (int i = 0; i < count; i += simd::width) {  // the flagged lanes, in order
-    unsigned bits = simd::mask_bits(simd::load(flag + i));
-    if (count - i < simd::width) bits &= (1u << (count - i)) - 1;  // padding lanes
-    for (; bits != 0; bits &= bits - 1) sc.list[m++] = i + std::countr_zero(bits);
-  }
-  if (m == 0) return 0;
-  for (int q = 0; q < m; ++q) {
-    sc.list_lo[q] = b.own_lo[first + sc.list[q]];
-    sc.list_hi[q] = b.own_hi[first + sc.list[q]];
-  }
-  const int padded = (m + rng::lane_width - 1) / rng::lane_width * rng::lane_width;
-  for (int q = m; q < padded; ++q) sc.list_lo[q] = sc.list_hi[q] = 0;
-  rng::draw_lanes(seed, time, stream, sc.list_lo, sc.list_hi, padded,
-                  {{sc.list_w[0], sc.list_w[1], sc.list_w[2], sc.list_w[3]}});
-  for (int q = 0; q < m; ++q) {
-    out0[sc.list[q]] = sc.list_w[0][q];
-    out1[sc.list[q]] = sc.list_w[1][q];
-  }
-  return m;
-}
-
 // One tick of a chunk, in the stages of docs/model.md "Each tick". A stage is a loop
 // over the lanes, simd::width couples at a time (GCC vector extensions: eight lanes of
 // AVX2), that computes every case of the equations and selects the one each couple's
@@ -474,13 +580,15 @@ int BasicModel<Math>::draw_flagged(const Block& b, int first, int count, ChunkSc
 // ticks and agent_X_more in conflict ticks, where the other is never read), the rest
 // only for the lanes that need them.
 template <class Math>
-void BasicModel<Math>::tick_lanes(Block& b, int first, int count, int lanes, ChunkScratch& sc,
+void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& sc,
                                   const rng::Seed& seed, std::uint32_t time) const {
   using simd::f32, simd::i32, simd::u32, simd::load, simd::store, simd::select, simd::splat,
       simd::min, simd::max;
   constexpr int W = simd::width;
   const BasicParams<float> k = k_;  // a local copy: no store in the loops can change it
-  const Lanes L(b, first);
+  ChunkState& L = sc.state;
+  // `#pragma GCC unroll 2` on the loops over the two partners: left as loops, they
+  // reached the chunk's arrays through the partner index and spilled what they kept.
   constexpr std::uint32_t agent_stream[2] = {stream::agent_a, stream::agent_b};
   constexpr std::uint32_t more_stream[2] = {stream::agent_a_more, stream::agent_b_more};
   const float work_load[2] = {k.work_load_a, k.work_load_b};
@@ -489,11 +597,13 @@ void BasicModel<Math>::tick_lanes(Block& b, int first, int count, int lanes, Chu
   // Draws for every lane.
   for (int i = 0; i < lanes; i += W) {
     const i32 conflict = load(L.mode + i) == lane::conflict;
+    #pragma GCC unroll 2
     for (int a = 0; a < 2; ++a)
       store(sc.stream[a] + i, select(conflict, u32{} + more_stream[a], u32{} + agent_stream[a]));
   }
   rng::draw_lanes(seed, time, stream::availability, L.shared_lo, L.shared_hi, lanes,
                   {{sc.avail_w[0], sc.avail_w[1], sc.avail_w[2], sc.avail_w[3]}});
+  #pragma GCC unroll 2
   for (int a = 0; a < 2; ++a)
     rng::draw_lanes(seed, time, &sc.stream[a][0], L.own_lo, L.own_hi, lanes,
                     {{sc.agent_w[a][0], sc.agent_w[a][1], sc.agent_w[a][2], sc.agent_w[a][3]}});
@@ -501,7 +611,9 @@ void BasicModel<Math>::tick_lanes(Block& b, int first, int count, int lanes, Chu
                   {{sc.couple_w[0], sc.couple_w[1], sc.couple_w[2], sc.couple_w[3]}});
   std::uint64_t draws = 4 * static_cast<std::uint64_t>(count);
 
-  // 1-5. Availability, needs, bids and responses, on the state at the start of the tick.
+  // 1-5. Availability, needs, bids and responses, on the state at the start of the tick,
+  // in two passes (1-2, 3-5): shorter iterations, which the processor overlaps, than
+  // one whose chain of dependent operations runs from the draws to the responses.
   for (int i = 0; i < lanes; i += W) {
     const i32 calm = load(L.mode + i) == lane::calm;
     sc.count(daily::conflict_ticks, i, ~calm);
@@ -510,24 +622,24 @@ void BasicModel<Math>::tick_lanes(Block& b, int first, int count, int lanes, Chu
     // present but half as responsive.
     i32 present[2];
     f32 avail[2];
+    #pragma GCC unroll 2
     for (int a = 0; a < 2; ++a) {
       const i32 busy = rng::u01(load(sc.avail_w[a] + i)) < work_load[a];               // (A1)
       present[a] = ~busy & (load(L.cope[a] + i) != lane::withdraw);
-      const f32 responsive = select(load(L.ill[a] + i) != 0, splat(k.ill_avail), one);
-      avail[a] = select(present[a], responsive, zero);                                  // (A2)
+      avail[a] = select(present[a], load(L.responsive[a] + i), zero);                   // (A2)
       store(sc.avail[a] + i, avail[a]);
     }
 
     // 2. Needs run down and refill from time alone (N1-N5).
     f32 Dc[2], Ds[2];
+    #pragma GCC unroll 2
     for (int a = 0; a < 2; ++a) {
       const int p = 1 - a;
-      const f32 ill = simd::to_f32(load(L.ill[a] + i));
-      f32 c = load(L.c[a] + i) - k.dc * (1.0f + k.ill_drain * ill);                     // (N1)
+      f32 c = load(L.c[a] + i) - load(L.drain[a] + i);                                  // (N1)
       f32 s = load(L.s[a] + i);
       s = select(present[a] & present[p], s - k.ds, s);                                 // (N2)
-      const f32 s_alone = s + k.gs_alone * (1.0f - load(L.x[a] + i));                   // (N3)
-      const f32 c_alone = c + k.h_self * load(L.F[a] + i);                              // (N4)
+      const f32 s_alone = s + load(L.alone_s[a] + i);                                   // (N3)
+      const f32 c_alone = c + load(L.alone_c[a] + i);                                   // (N4)
       s = select(present[p], s, s_alone);
       c = select(present[p], c, c_alone);
       c = clip01(c);
@@ -539,49 +651,63 @@ void BasicModel<Math>::tick_lanes(Block& b, int first, int count, int lanes, Chu
       store(sc.Dc[a] + i, Dc[a]);
       store(sc.Ds[a] + i, Ds[a]);
     }
+    store(sc.present[0] + i, present[0]);
+    store(sc.present[1] + i, present[1]);
+  }
 
-    // 3-5. Bids and responses (calm ticks only); their effects on c, s, N, D and T are
-    // collected as increments and applied together after the appraisal (simultaneous
-    // update).
+  // 3-5. Bids and responses (calm ticks only); their effects on c, s, N, D and T are
+  // collected as increments and applied together after the appraisal (simultaneous
+  // update).
+  for (int i = 0; i < lanes; i += W) {
+    const i32 calm = load(L.mode + i) == lane::calm;
+    const i32 present[2] = {load(sc.present[0] + i), load(sc.present[1] + i)};
+    const f32 avail[2] = {load(sc.avail[0] + i), load(sc.avail[1] + i)};
+    const f32 Dc[2] = {load(sc.Dc[0] + i), load(sc.Dc[1] + i)};
+    const f32 Ds[2] = {load(sc.Ds[0] + i), load(sc.Ds[1] + i)};
     const f32 T = load(L.T + i);
     f32 dc[2] = {zero, zero}, dself[2] = {zero, zero}, dD[2] = {zero, zero}, dN[2] = {zero, zero};
     f32 tension_up = zero;  // sum of increments, each scaled by (1 - T) later (T5)
     i32 any_toward = i32{};
+    // Both partners' bids go to the same tallies: summed here (masks are -1), then
+    // counted once.
+    i32 n_conn = i32{}, n_crisis = i32{}, n_toward = i32{}, n_crisis_toward = i32{},
+        n_against = i32{}, n_autonomy = i32{};
+    #pragma GCC unroll 2
     for (int a = 0; a < 2; ++a) {
       const int p = 1 - a;
       const i32 in_crisis = load(L.crisis[a] + i) > 0;
       const i32 protest = load(L.cope[a] + i) == lane::protest;
-      const f32 F = load(L.F[a] + i), Fp = load(L.F[p] + i), vp = load(L.v[p] + i);
       const f32 deficit = Dc[a] + Ds[a];
       // (B1) a crisis makes the need certain, but the flexible still wait for the
       // partner to be free (deviation 1 in docs/model.md)
       const f32 need = select(in_crisis, one, min(one, k.b0 * deficit));
-      const f32 p_bid = need * (1.0f - k.wait * F * select(present[p], zero, one));
+      // 1 - wait F 0 is 1 (wait F is finite), and need 1 is need
+      const f32 p_bid = select(present[p], need, need * load(L.wait_F[a] + i));
       const i32 bid = calm & (rng::u01(load(sc.agent_w[a][0] + i)) < p_bid);
       const i32 connection = (rng::u01(load(sc.agent_w[a][1] + i)) * deficit < Dc[a]) |
                              in_crisis | protest;                                       // (B2)
       const f32 u_resp = rng::u01(load(sc.agent_w[p][2] + i));  // drawn by the responder
       const i32 conn = bid & connection, autonomy = bid & ~connection;
-      sc.count(daily::bids_connection, i, conn);
-      sc.count(daily::crisis_bids, i, conn & in_crisis);
+      n_conn += conn;
+      n_crisis += conn & in_crisis;
 
       // 4. Response to a connection bid (R1-R5); a bid made while protesting is a demand (C3).
-      const f32 toward_usual = avail[p] * (1.0f - 0.5f * vp) *
-                               (1.0f - (1.0f - Fp) * Ds[p] / load(L.sstar[p] + i));    // (R1)
-      const f32 toward_crisis = avail[p] * (Fp + (1.0f - Fp) * (1.0f - vp));           // (R2)
+      const f32 toward_usual =
+          avail[p] * load(L.half_v[p] + i) *
+          (1.0f - load(L.one_F[p] + i) * Ds[p] / load(L.sstar[p] + i));                // (R1)
+      const f32 toward_crisis = avail[p] * load(L.crisis_care[p] + i);                 // (R2)
       const f32 toward = select(in_crisis, toward_crisis, toward_usual);
       const f32 against = (1.0f - toward) * min(one, T + load(L.N[p] + i));             // (R3)
       const i32 turned_toward = conn & (u_resp < toward);
       const i32 turned_against = conn & ~turned_toward & (u_resp < toward + against);
-      const i32 turned_away = conn & ~turned_toward & ~turned_against;
-      sc.count(daily::turned_toward, i, turned_toward);
-      sc.count(daily::crisis_toward, i, turned_toward & in_crisis);
-      sc.count(daily::turned_against, i, turned_against);
-      sc.count(daily::turned_away, i, turned_away);
-      const f32 N = load(L.N[a] + i), v = load(L.v[a] + i);
+      // turned away: the rest of the connection bids (ChunkScratch::finish_tallies)
+      n_toward += turned_toward;
+      n_crisis_toward += turned_toward & in_crisis;
+      n_against += turned_against;
+      const f32 N = load(L.N[a] + i);
       dc[a] = select(turned_toward, dc[a] + k.gc, dc[a]);                               // (R4)
       dc[p] = select(turned_toward, dc[p] + k.gc / 2, dc[p]);
-      dN[a] = select(turned_toward, dN[a] - k.lp * (1.0f - v) * N, dN[a]);
+      dN[a] = select(turned_toward, dN[a] - load(L.lp_v[a] + i) * N, dN[a]);
       any_toward |= turned_toward;
       tension_up = select(turned_against, tension_up + k.k_against, tension_up);        // (R5)
       dD[a] = select(turned_against, dD[a] + k.w_rej, dD[a]);
@@ -590,14 +716,20 @@ void BasicModel<Math>::tick_lanes(Block& b, int first, int count, int lanes, Chu
       store(sc.failed[a] + i, failed);
 
       // 5. Response to an autonomy bid (R6, R7).
-      const f32 xp = load(L.x[p] + i);
-      const f32 grant = 1.0f - xp * (1.0f - Fp);                                        // (R6)
-      const i32 granted = autonomy & (u_resp < grant), refused = autonomy & ~granted;
-      sc.count(daily::bids_autonomy, i, autonomy);
+      const i32 granted = autonomy & (u_resp < load(L.grant[p] + i));                   // (R6)
+      const i32 refused = autonomy & ~granted;
+      n_autonomy += autonomy;
       dself[a] = select(granted, dself[a] + k.gs, dself[a]);                            // (R7)
-      dD[p] = select(refused, dD[p] + k.w_dist * xp, dD[p]);
+      dD[p] = select(refused, dD[p] + load(L.w_dist_x[p] + i), dD[p]);
       tension_up = select(refused, tension_up + k.k_refuse, tension_up);
     }
+    sc.count(daily::bids_connection, i, n_conn);
+    sc.count(daily::crisis_bids, i, n_crisis);
+    sc.count(daily::turned_toward, i, n_toward);
+    sc.count(daily::crisis_toward, i, n_crisis_toward);
+    sc.count(daily::turned_against, i, n_against);
+    sc.count(daily::bids_autonomy, i, n_autonomy);
+    #pragma GCC unroll 2
     for (int a = 0; a < 2; ++a) {
       store(sc.dc[a] + i, dc[a]);
       store(sc.dself[a] + i, dself[a]);
@@ -608,57 +740,121 @@ void BasicModel<Math>::tick_lanes(Block& b, int first, int count, int lanes, Chu
     store(sc.any_toward + i, any_toward);
   }
 
-  // The appraisal noise of a failed bid (agent_X_more words 0, 1), for those lanes only.
-  for (int a = 0; a < 2; ++a)
-    draws += static_cast<std::uint64_t>(draw_flagged(b, first, count, sc, sc.failed[a], seed, time,
-                                                     more_stream[a], sc.normal_w[a][0],
-                                                     sc.normal_w[a][1]));
+  // 9. Calm: tension and conflict onset (T5, T6), on the increments of stages 3-5. The
+  // exponential and the division are the longest chain of a tick; at its end, after
+  // distress and coping, they held up the whole of stage 6-11's iteration, too long
+  // (~400 instructions) for the processor to overlap with the next. Here they depend on
+  // nothing computed since, and a coping increment (C2), rare, recomputes them below.
+  auto calm_onset = [&](f32 T0, i32 any_toward, f32 tension_up, f32& T_calm, f32& onset) {
+    T_calm = k.rT * T0;                                                                 // (T5)
+    T_calm = select(any_toward, max(zero, T_calm - k.k_toward), T_calm);
+    T_calm = clip01(T_calm + tension_up * (1.0f - T0));
+    onset = k.p_disagree + 1.0f / (1.0f + Math::exp(-k.beta * (T_calm - k.thT)));       // (T6)
+  };
+  for (int i = 0; i < lanes; i += W) {
+    f32 T_calm, onset;
+    calm_onset(load(L.T + i), load(sc.any_toward + i), load(sc.tension_up + i), T_calm, onset);
+    store(sc.T_calm + i, T_calm);
+    store(sc.onset + i, onset);
+  }
 
-  // 6-11. Appraisal, the increments applied, distress, coping, tension and conflict,
-  // satisfaction: one pass, the state in registers.
+  // 6. The normal pair (P1, G2): a failed bid's words (agent_X_more words 0, 1, drawn
+  // here) in calm ticks, the slot's in conflict ticks (a bid is made only in calm
+  // ticks, so no lane needs both). One lane in ten needs it, and a vector of eight
+  // often has one: computed for those lanes alone, both partners' in one list (so one
+  // Philox call of eight lanes usually serves both partners' failed bids), eight at a
+  // time, and in a pass of its own (its log, square root and polynomials are long
+  // chains that, inside the next pass, delayed everything after them). Other lanes keep
+  // stale values (zero at the start of the day), which the selects of stages 6 and 10
+  // discard.
+  {
+    constexpr unsigned CL = ChunkScratch::L;
+    auto padding = [&](int i) { return count - i < W ? (1u << (count - i)) - 1 : ~0u; };
+    int m = 0;
+    #pragma GCC unroll 2
+    for (int a = 0; a < 2; ++a)
+      for (int i = 0; i < count; i += W)
+        m += compress_lanes(simd::mask_bits(load(sc.failed[a] + i)) & padding(i),
+                            a * ChunkScratch::L + i, sc.zlist + m);
+    const int failed = m;
+    if (failed != 0) {
+      const int padded = (failed + rng::lane_width - 1) / rng::lane_width * rng::lane_width;
+      for (int q = 0; q < failed; ++q) {
+        const unsigned a = static_cast<unsigned>(sc.zlist[q]) / CL;
+        const unsigned l = static_cast<unsigned>(sc.zlist[q]) % CL;
+        sc.zstream[q] = more_stream[a];
+        sc.zlo[q] = L.own_lo[l];
+        sc.zhi[q] = L.own_hi[l];
+      }
+      for (int q = failed; q < padded; ++q) sc.zstream[q] = sc.zlo[q] = sc.zhi[q] = 0;
+      rng::draw_lanes(seed, time, &sc.zstream[0], sc.zlo, sc.zhi, padded,
+                      {{sc.zw[0], sc.zw[1], sc.zw[2], sc.zw[3]}});
+      draws += static_cast<std::uint64_t>(failed);
+    }
+    for (int i = 0; i < count; i += W) {
+      const unsigned bits = simd::mask_bits(load(L.mode + i) == lane::conflict) & padding(i);
+      #pragma GCC unroll 2
+      for (int a = 0; a < 2; ++a) m += compress_lanes(bits, a * ChunkScratch::L + i, sc.zlist + m);
+    }
+    for (int q = failed; q < m; ++q) {
+      const unsigned a = static_cast<unsigned>(sc.zlist[q]) / CL;
+      const unsigned l = static_cast<unsigned>(sc.zlist[q]) % CL;
+      sc.zw[0][q] = sc.agent_w[a][0][l];
+      sc.zw[1][q] = sc.agent_w[a][1][l];
+    }
+    for (int q = 0; q < m; q += W) {
+      f32 z0, z1;
+      Math::normal_pair(load(sc.zw[0] + q), load(sc.zw[1] + q), z0, z1);
+      store(sc.zz[0] + q, z0);
+      store(sc.zz[1] + q, z1);
+    }
+    for (int q = 0; q < m; ++q) {
+      const unsigned a = static_cast<unsigned>(sc.zlist[q]) / CL;
+      const unsigned l = static_cast<unsigned>(sc.zlist[q]) % CL;
+      sc.z_appraisal[a][l] = sc.zz[0][q];
+      sc.z_affect[a][l] = sc.zz[1][q];
+    }
+  }
+
+  // 6-8. Appraisal, the increments applied, distress, coping. Two passes for stages
+  // 6-11, where one kept the state in registers: its iteration was one long chain of
+  // dependent operations (distress, coping, tension, conflict, satisfaction) too long
+  // for the processor to overlap with the next; split, each pass overlaps its own.
   for (int i = 0; i < lanes; i += W) {
     const i32 mode = load(L.mode + i);
-    const i32 calm = mode == lane::calm, conflict = mode == lane::conflict;
-    const f32 T0 = load(L.T + i);
+    const i32 conflict = mode == lane::conflict;
     f32 tension_up = load(sc.tension_up + i);
-    f32 x[2], v[2], F[2], N[2], D[2], z_affect[2];
+    f32 D[2];
     u32 pick_w[2];
     unsigned pick_missing = 0;
+    #pragma GCC unroll 2
     for (int a = 0; a < 2; ++a) {
       const int p = 1 - a;
-      x[a] = load(L.x[a] + i);
-      v[a] = load(L.v[a] + i);
-      F[a] = load(L.F[a] + i);
-      // 6. The normal pair (P1, G2): a failed bid's words in calm ticks, the slot's in
-      // conflict. Vectors whose couples all are calm without a failed bid skip it.
       const i32 failed = load(sc.failed[a] + i);
-      f32 z_appraisal = zero;
-      z_affect[a] = zero;
-      if (simd::mask_bits(conflict | failed) != 0)
-        Math::normal_pair(select(conflict, load(sc.agent_w[a][0] + i), load(sc.normal_w[a][0] + i)),
-                          select(conflict, load(sc.agent_w[a][1] + i), load(sc.normal_w[a][1] + i)),
-                          z_appraisal, z_affect[a]);
+      const f32 z_appraisal = load(sc.z_appraisal[a] + i);
       // (P1-P3) the anxious discount the evidence that the partner is busy
       const f32 N0 = load(L.N[a] + i);
       const f32 seen_busy =
-          clip01(1.0f - load(sc.avail[p] + i) + z_appraisal * k.sigma_p * (1.0f - F[a]));  // (P1)
-      const f32 rho = clip01((1.0f - (1.0f - x[a]) * seen_busy) * (0.2f + 0.8f * x[a])); // (P2)
-      const f32 dN = select(failed, load(sc.dN[a] + i) + k.lam * (0.2f + x[a]) * (rho - N0),
+          clip01(1.0f - load(sc.avail[p] + i) +
+                 z_appraisal * k.sigma_p * load(L.one_F[a] + i));                       // (P1)
+      const f32 rho =
+          clip01((1.0f - load(L.one_x[a] + i) * seen_busy) * load(L.rho_x[a] + i));    // (P2)
+      const f32 dN = select(failed, load(sc.dN[a] + i) + load(L.lam_x[a] + i) * (rho - N0),
                             load(sc.dN[a] + i));                                        // (P3)
 
       // Apply the increments; (P4) the flexible let the narrative relax every tick.
       store(L.c[a] + i, clip01(load(L.c[a] + i) + load(sc.dc[a] + i)));
       store(L.s[a] + i, clip01(load(L.s[a] + i) + load(sc.dself[a] + i)));
-      N[a] = clip01(N0 + dN - k.mu * F[a] * N0);                                        // (P4)
-      store(L.N[a] + i, N[a]);
+      store(L.N[a] + i, clip01(N0 + dN - load(L.mu_F[a] + i) * N0));                   // (P4)
 
       // 7. Distress (D1, D2).
       const f32 D0 = load(L.D[a] + i);
-      const f32 stress = clip01(k.w1 * load(sc.Dc[a] + i) * (1.0f + x[a]) +
-                                k.w2 * load(sc.Ds[a] + i) * (1.0f + v[a]) +
+      const f32 stress = clip01(k.w1 * load(sc.Dc[a] + i) * load(L.one_plus_x[a] + i) +
+                                k.w2 * load(sc.Ds[a] + i) * load(L.one_plus_v[a] + i) +
                                 select(failed, k.w3 * rho, zero));                      // (D1)
-      D[a] = clip01(D0 + (1.0f - k.rD) * (stress - D0) - k.soothe * F[a] * D0 +
+      D[a] = clip01(D0 + (1.0f - k.rD) * (stress - D0) - load(L.soothe_F[a] + i) * D0 +
                     load(sc.dD[a] + i));                                                // (D2)
+      store(sc.D_end[a] + i, D[a]);
       // A coping pick inside a conflict needs agent_X word 3, which the slot does not
       // hold then: drawn below for those lanes (rare).
       pick_w[a] = load(sc.agent_w[a][3] + i);
@@ -677,15 +873,16 @@ void BasicModel<Math>::tick_lanes(Block& b, int first, int count, int lanes, Chu
     // 8. Coping (C): one draw on crossing the threshold picks protest, withdrawal or a
     // gentle start-up, by weights (x, v, F); the mode lasts until distress falls back.
     i32 cope[2];
+    #pragma GCC unroll 2
     for (int a = 0; a < 2; ++a) {
       const f32 th = load(L.th[a] + i);
-      const f32 pick = rng::u01(pick_w[a]) * (x[a] + v[a] + F[a]);
+      const f32 pick = rng::u01(pick_w[a]) * load(L.xvF[a] + i);
       const i32 picked =
-          select(pick < x[a], splat(lane::protest),
-                 select(pick < x[a] + v[a], splat(lane::withdraw), splat(lane::gentle)));
+          select(pick < load(L.x[a] + i), splat(lane::protest),
+                 select(pick < load(L.xv[a] + i), splat(lane::withdraw), splat(lane::gentle)));
       const i32 was = load(L.cope[a] + i);
       const i32 starts = (was == lane::none) & (D[a] > th);
-      const i32 ends = (was != lane::none) & (D[a] < k.cope_exit * th);
+      const i32 ends = (was != lane::none) & (D[a] < load(L.exit_th[a] + i));
       cope[a] = select(starts, picked, select(ends, splat(lane::none), was));
       store(L.cope[a] + i, cope[a]);
     }
@@ -696,12 +893,31 @@ void BasicModel<Math>::tick_lanes(Block& b, int first, int count, int lanes, Chu
     sc.count(daily::demand_withdraw_a, i, dw_starts & a_demands);
     tension_up = select(dw_starts, tension_up + k.k_dw, tension_up);                   // (C2)
     store(L.dw_active + i, simd::ones(a_demands | b_demands));
+    store(sc.tension_up + i, tension_up);
+    store(sc.dw_starts + i, dw_starts);
+  }
 
-    // 9. Calm: tension and conflict onset (T5, T6).
-    f32 T_calm = k.rT * T0;                                                            // (T5)
-    T_calm = select(load(sc.any_toward + i), max(zero, T_calm - k.k_toward), T_calm);
-    T_calm = clip01(T_calm + tension_up * (1.0f - T0));
-    const f32 onset = k.p_disagree + 1.0f / (1.0f + Math::exp(-k.beta * (T_calm - k.thT)));  // T6
+  // 9-11. Tension and conflict, satisfaction.
+  for (int i = 0; i < lanes; i += W) {
+    const i32 mode = load(L.mode + i);
+    const i32 calm = mode == lane::calm, conflict = mode == lane::conflict;
+    const f32 T0 = load(L.T + i);
+    const f32 tension_up = load(sc.tension_up + i);
+    const i32 dw_starts = load(sc.dw_starts + i);
+    f32 N[2], D[2];
+    i32 cope[2];
+    #pragma GCC unroll 2
+    for (int a = 0; a < 2; ++a) {
+      N[a] = load(L.N[a] + i);
+      D[a] = load(sc.D_end[a] + i);
+      cope[a] = load(L.cope[a] + i);
+    }
+
+    // 9. Calm: tension and conflict onset (T5, T6), computed above unless (C2) added to
+    // the tension (the same expression on the same values otherwise).
+    f32 T_calm = load(sc.T_calm + i), onset = load(sc.onset + i);
+    if (simd::mask_bits(dw_starts) != 0)
+      calm_onset(T0, load(sc.any_toward + i), tension_up, T_calm, onset);
     const i32 starts = calm & (rng::u01(load(sc.couple_w[0] + i)) < onset);
     sc.count(daily::conflicts, i, starts);
 
@@ -710,12 +926,14 @@ void BasicModel<Math>::tick_lanes(Block& b, int first, int count, int lanes, Chu
     i32 flood = i32{}, mode_conflict = mode;
     if (simd::mask_bits(conflict) != 0) {
       i32 pos = i32{};
+      #pragma GCC unroll 2
       for (int a = 0; a < 2; ++a) {
         const int p = 1 - a;
-        const f32 base = k.a0 - k.a1 * (x[a] + v[a]) - k.a2 * N[a];                       // (G1)
+        const f32 base = k.a0 - k.a1 * load(L.xv[a] + i) - k.a2 * N[a];                   // (G1)
         const f32 up = load(L.u[p] + i);
         const f32 influence = select(up > 0.0f, k.inf_pos * up, k.inf_neg * up);
-        u_next[a] = base + k.r_u * load(L.u[a] + i) + influence + k.sigma_u * z_affect[a];  // (G2)
+        u_next[a] = base + k.r_u * load(L.u[a] + i) + influence +
+                    k.sigma_u * load(sc.z_affect[a] + i);                                 // (G2)
         pos += simd::ones(u_next[a] > 0.0f);                                              // (G3)
       }
       const i32 neg = 2 - pos;
@@ -729,14 +947,16 @@ void BasicModel<Math>::tick_lanes(Block& b, int first, int count, int lanes, Chu
       // (simultaneous update): a repair that lands first must not make the other
       // partner's attempt likelier, or partner a would be favoured over b.
       i32 repaired[2];
+      #pragma GCC unroll 2
       for (int a = 0; a < 2; ++a) {
         const int p = 1 - a;
-        const f32 attempt = k.r0 * F[a] * (1.0f - min(one, D[a] / k.D_flood));
-        const f32 accept = (1.0f - N[p] * (1.0f - F[p])) * (1.0f - D[p]);
+        const f32 attempt = k.r0 * load(L.F[a] + i) * (1.0f - min(one, D[a] / k.D_flood));
+        const f32 accept = (1.0f - N[p] * load(L.one_F[p] + i)) * (1.0f - D[p]);
         repaired[a] = (rng::u01(load(sc.agent_w[a][2] + i)) < attempt) &
                       (rng::u01(load(sc.agent_w[p][3] + i)) < accept);
       }
       f32 T_repaired = T_turns;
+      #pragma GCC unroll 2
       for (int a = 0; a < 2; ++a) {
         T_repaired = select(repaired[a], T_repaired * (1.0f - k.psi), T_repaired);
         const f32 D_p = D_repaired[1 - a];
@@ -744,9 +964,10 @@ void BasicModel<Math>::tick_lanes(Block& b, int first, int count, int lanes, Chu
       }
       const i32 resolved = T_repaired < k.thEnd;                                          // (G7)
       i32 left = i32{};                                                                   // (G7b)
+      #pragma GCC unroll 2
       for (int a = 0; a < 2; ++a)
         left |= (cope[a] == lane::withdraw) |
-                (rng::u01(load(sc.couple_w[2 + a] + i)) < k.stonewall * v[a]);
+                (rng::u01(load(sc.couple_w[2 + a] + i)) < k.stonewall * load(L.v[a] + i));
       const i32 runs_out = rng::u01(load(sc.couple_w[1] + i)) < k.p_disengage;
       const i32 ends_unresolved = ~resolved & (left | runs_out);
       sc.count(daily::stonewalls, i, conflict & ~flood & ends_unresolved & left);
@@ -772,15 +993,17 @@ void BasicModel<Math>::tick_lanes(Block& b, int first, int count, int lanes, Chu
                              select(conflict, mode_conflict, mode_pause)));
     const i32 brk_conflict = select(flood, splat(k.brk), brk);  // (G5) a break starts
     store(L.brk + i, select(calm, brk, select(conflict, brk_conflict, brk_left)));
+    #pragma GCC unroll 2
     for (int a = 0; a < 2; ++a) {
       const f32 u = load(L.u[a] + i);
       store(L.u[a] + i, select(calm, select(starts, zero, u), select(conflict, u_next[a], u)));
-      const f32 D_pause = D[a] * (1.0f - k.calm_rate * F[a] * (1.0f - N[a]));          // (G8)
+      const f32 D_pause = D[a] * (1.0f - load(L.calm_F[a] + i) * (1.0f - N[a]));      // (G8)
       D[a] = select(calm, D[a], select(conflict, select(flood, D[a], D_repaired[a]), D_pause));
       store(L.D[a] + i, D[a]);
     }
 
     // 11. Satisfaction (Q1), and the day's level tallies.
+    #pragma GCC unroll 2
     for (int a = 0; a < 2; ++a) {
       const f32 c = load(L.c[a] + i), s = load(L.s[a] + i), sat = load(L.sat[a] + i);
       const f32 dcon = max(zero, load(L.cstar[a] + i) - c);
@@ -850,14 +1073,19 @@ void BasicModel<Math>::run_day(Block& b, int day, Rows<float> out) const {
   const rng::Seed seed(spec_->seed);
   const std::uint32_t t0 = static_cast<std::uint32_t>(day) * static_cast<std::uint32_t>(ticks);
   ChunkScratch sc;  // not cleared as a whole: each stage writes what the next reads
-  std::memset(sc.normal_w, 0, sizeof sc.normal_w);  // read (and discarded) where no bid failed
+  std::memset(sc.z_appraisal, 0, sizeof sc.z_appraisal);  // read (and discarded) in lanes
+  std::memset(sc.z_affect, 0, sizeof sc.z_affect);        // that draw no normals, as are
+  std::memset(sc.zw, 0, sizeof sc.zw);                    // the words past a list's end
   for (int first = 0; first < b.n; first += chunk_lanes) {
     const int count = std::min(chunk_lanes, b.n - first);
     const int lanes = (count + rng::lane_width - 1) / rng::lane_width * rng::lane_width;
     sc.clear_tallies();
     start_day_lanes(b, first, count, lanes, sc, seed, day);
+    sc.state.load(b, first, lanes, k_);
     for (int t = 0; t < ticks; ++t)
-      tick_lanes(b, first, count, lanes, sc, seed, t0 + static_cast<std::uint32_t>(t));
+      tick_lanes(b, count, lanes, sc, seed, t0 + static_cast<std::uint32_t>(t));
+    sc.state.store(b, first, lanes);
+    sc.finish_tallies(lanes);
     end_day_lanes(b, first, count, sc, out);
   }
 }
@@ -913,7 +1141,10 @@ void BasicModel<Math>::tick(CoupleDay& s, DayTally& tally, const rng::Seed& seed
                             rng::Subject shared, std::uint32_t time) const {
   Block& b = detail::one_couple(s, own, shared);
   ChunkScratch sc{};
-  tick_lanes(b, 0, 1, rng::lane_width, sc, seed, time);
+  sc.state.load(b, 0, rng::lane_width, k_);
+  tick_lanes(b, 1, rng::lane_width, sc, seed, time);
+  sc.state.store(b, 0, rng::lane_width);
+  sc.finish_tallies(rng::lane_width);
   detail::load_couple(b, s);
   for (int r = 0; r < daily::count; ++r) tally.n[r] += sc.n[r][0];
   tally.tension += sc.tension[0];
