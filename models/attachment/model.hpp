@@ -155,34 +155,6 @@ struct Block {
   }
 };
 
-// The kernel's view of a chunk: raw pointers to a block's lanes from `first` on, held
-// in locals so that the compiler sees that no store in a stage moves them (and
-// vectorises the stage).
-struct Lanes {
-  const std::uint32_t *own_lo, *own_hi, *shared_lo, *shared_hi;
-  const float *x[2], *v[2], *F[2], *cstar[2], *sstar[2], *th[2];
-  float *c[2], *s[2], *D[2], *N[2], *u[2], *sat[2];
-  std::int32_t *ill[2], *cope[2], *crisis[2];
-  float* T;
-  std::int32_t *mode, *brk, *dw_active;
-
-  Lanes(Block& b, int first)
-      : own_lo(b.own_lo.data() + first), own_hi(b.own_hi.data() + first),
-        shared_lo(b.shared_lo.data() + first), shared_hi(b.shared_hi.data() + first),
-        T(b.T.data() + first), mode(b.mode.data() + first), brk(b.brk.data() + first),
-        dw_active(b.dw_active.data() + first) {
-    for (int a = 0; a < 2; ++a) {
-      x[a] = b.x[a].data() + first; v[a] = b.v[a].data() + first; F[a] = b.F[a].data() + first;
-      cstar[a] = b.cstar[a].data() + first; sstar[a] = b.sstar[a].data() + first;
-      th[a] = b.th[a].data() + first;
-      c[a] = b.c[a].data() + first; s[a] = b.s[a].data() + first; D[a] = b.D[a].data() + first;
-      N[a] = b.N[a].data() + first; u[a] = b.u[a].data() + first; sat[a] = b.sat[a].data() + first;
-      ill[a] = b.ill[a].data() + first; cope[a] = b.cope[a].data() + first;
-      crisis[a] = b.crisis[a].data() + first;
-    }
-  }
-};
-
 // One couple's state: what the equation tests build and inspect (Model::tick).
 struct CoupleDay {
   float x[2], v[2], F[2], cstar[2], sstar[2], th[2];
@@ -531,20 +503,24 @@ void BasicModel<Math>::start_day_lanes(Block& b, int first, int count, int lanes
   constexpr int W = simd::width;
   const auto time = static_cast<std::uint32_t>(day);
   const BasicParams<float> k = k_;
-  const Lanes L(b, first);
-  rng::draw_lanes(seed, time, stream::day_events, L.shared_lo, L.shared_hi, lanes,
+  // Before the chunk's ChunkState is loaded: the day's illness sets its per-day factors.
+  const std::uint32_t* shared_lo = b.shared_lo.data() + first;
+  const std::uint32_t* shared_hi = b.shared_hi.data() + first;
+  std::int32_t* ill[2] = {b.ill[0].data() + first, b.ill[1].data() + first};
+  std::int32_t* crisis_days[2] = {b.crisis[0].data() + first, b.crisis[1].data() + first};
+  rng::draw_lanes(seed, time, stream::day_events, shared_lo, shared_hi, lanes,
                   {{sc.avail_w[0], sc.avail_w[1], sc.avail_w[2], sc.avail_w[3]}});
   for (int i = 0; i < lanes; i += W) {
     for (int a = 0; a < 2; ++a) {
       const f32 u_ill = rng::u01(load(sc.avail_w[a] + i));
-      const i32 ill = load(L.ill[a] + i) != 0;
-      const i32 ill_next = select(ill, ~(u_ill < k.p_recover), u_ill < k.p_ill);          // (E1)
-      store(L.ill[a] + i, simd::ones(ill_next));
-      const i32 crisis = load(L.crisis[a] + i);
+      const i32 was_ill = load(ill[a] + i) != 0;
+      const i32 ill_next = select(was_ill, ~(u_ill < k.p_recover), u_ill < k.p_ill);      // (E1)
+      store(ill[a] + i, simd::ones(ill_next));
+      const i32 crisis = load(crisis_days[a] + i);
       const f32 u_crisis = rng::u01(load(sc.avail_w[2 + a] + i));
       const i32 starts = (crisis == 0) & (u_crisis < k.p_crisis);                          // (E2)
       store(sc.need[a] + i, starts);
-      store(L.crisis[a] + i, select(crisis > 0, crisis - 1, crisis));  // (E2) counts down
+      store(crisis_days[a] + i, select(crisis > 0, crisis - 1, crisis));  // (E2) counts down
     }
   }
   // (E2) a crisis starts: 1 + Geometric(p) days, failures before the first success by
@@ -552,7 +528,7 @@ void BasicModel<Math>::start_day_lanes(Block& b, int first, int count, int lanes
   std::uint64_t draws = static_cast<std::uint64_t>(count);
   for (int i = 0; i < count; ++i) {
     if (!sc.need[0][i] && !sc.need[1][i]) continue;
-    const auto len = rng::draw(seed, time, stream::crisis_length, {L.shared_lo[i], L.shared_hi[i]});
+    const auto len = rng::draw(seed, time, stream::crisis_length, {shared_lo[i], shared_hi[i]});
     ++draws;
     for (int a = 0; a < 2; ++a) {
       if (!sc.need[a][i]) continue;
@@ -562,7 +538,7 @@ void BasicModel<Math>::start_day_lanes(Block& b, int first, int count, int lanes
                                     std::log1p(-static_cast<double>(k.crisis_extra)));
         extra = static_cast<int>(std::min(g, 365.0));
       }
-      L.crisis[a][i] = 1 + extra;
+      crisis_days[a][i] = 1 + extra;
     }
   }
   b.draws += draws;
@@ -572,7 +548,8 @@ void BasicModel<Math>::start_day_lanes(Block& b, int first, int count, int lanes
 // over the lanes, simd::width couples at a time (GCC vector extensions: eight lanes of
 // AVX2), that computes every case of the equations and selects the one each couple's
 // mode and events pick; no branch per couple, only per vector: a vector with no couple
-// in conflict skips the conflict case, one that needs no noise skips the normals. The
+// in conflict skips the conflict case (normals are computed for the lanes that read
+// them alone, stage 6). The
 // arithmetic of each case is the scalar expression of docs/model.md, operation for
 // operation, and increments are added in the order the equations list them, so a lane's
 // result does not depend on its neighbours (tests/test_engine.cpp). Draws: four Philox

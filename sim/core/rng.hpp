@@ -256,16 +256,11 @@ template <class T, class V>
 // `mask ? a : b` to the same blend after a compare (mask != 0) that our masks, always
 // -1 or 0, do not need (~2 instructions a couple-tick of the attachment kernel).
 #if defined(__AVX__)
-[[gnu::always_inline]] inline f32 select(i32 mask, f32 a, f32 b) {
-  return _mm256_blendv_ps(b, a, std::bit_cast<__m256>(mask));
-}
-[[gnu::always_inline]] inline i32 select(i32 mask, i32 a, i32 b) {
-  return std::bit_cast<i32>(_mm256_blendv_ps(std::bit_cast<__m256>(b), std::bit_cast<__m256>(a),
-                                             std::bit_cast<__m256>(mask)));
-}
-[[gnu::always_inline]] inline u32 select(i32 mask, u32 a, u32 b) {
-  return std::bit_cast<u32>(_mm256_blendv_ps(std::bit_cast<__m256>(b), std::bit_cast<__m256>(a),
-                                             std::bit_cast<__m256>(mask)));
+template <class V>  // f32, i32 or u32
+[[gnu::always_inline]] inline V select(i32 mask, V a, V b) {
+  static_assert(sizeof(V) == sizeof(__m256));
+  return std::bit_cast<V>(_mm256_blendv_ps(std::bit_cast<__m256>(b), std::bit_cast<__m256>(a),
+                                           std::bit_cast<__m256>(mask)));
 }
 #else
 [[gnu::always_inline]] inline f32 select(i32 mask, f32 a, f32 b) { return mask ? a : b; }
