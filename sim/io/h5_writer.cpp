@@ -193,6 +193,14 @@ DailyChunk daily_chunk(std::int64_t couples_per_point, int days, std::size_t met
   return {chunk_days, static_cast<std::int64_t>((point + columns - 1) / columns)};
 }
 
+namespace {
+// Days per write_days() call: a (day, couple) chunk's days under record = daily, else one.
+int days_per_block(const RunLayout& layout) {
+  if (layout.spec->record != Record::daily) return 1;
+  return daily_chunk(layout.n_couples(), layout.spec->days, layout.daily.size()).days;
+}
+}  // namespace
+
 struct H5Writer::Impl {
   std::string path, partial;
   Handle file;
@@ -220,6 +228,7 @@ struct H5Writer::Impl {
 
   // The layout, set by the first begin(); every point has the same.
   bool record_daily = false;
+  int block_days = 1;  // days per write_days() call (days_per_block)
   std::int64_t n = 0;  // couples of one point
   int days = 0, n_pairings = 0;
   std::span<const MetricDef> daily, summary, traits;
@@ -574,11 +583,12 @@ struct H5Writer::Impl {
     for (std::int64_t i = 0; i < n; ++i)
       if (i == 0 || couple_pairing[i] != couple_pairing[i - 1]) segments.push_back({i, 1, couple_pairing[i]});
       else ++segments.back().count;
-    const std::size_t block_days = static_cast<std::size_t>(record_daily ? chunk().days : 1);
+    block_days = days_per_block(layout);
+    const std::size_t rows = static_cast<std::size_t>(block_days) * static_cast<std::size_t>(n_pairings);
     for (auto* v : {&sum, &squares}) v->assign(n_pairings, 0.0);
-    for (auto* v : {&mean, &sd}) v->assign(block_days * n_pairings, 0.0);
+    for (auto* v : {&mean, &sd}) v->assign(rows, 0.0);
     valid.assign(n_pairings, 0);
-    count.assign(block_days * n_pairings, 0);
+    count.assign(rows, 0);
   }
 
   // Every point of a sweep has the same couples, days, pairings and metrics.
@@ -604,8 +614,6 @@ struct H5Writer::Impl {
     couple_space = handle(H5Screate_simple(1, &total, nullptr), H5Sclose, "making a dataspace");
     couple_row = handle(H5Screate_simple(1, &per_point, nullptr), H5Sclose, "making a dataspace");
   }
-
-  DailyChunk chunk() const { return daily_chunk(n, days, daily.size()); }
 
   // Days [first, first + days) of the current point: those rows, the point's columns.
   void select_days_couples(int first, int days) const {
@@ -800,9 +808,8 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
 
   // Per (point,) day and pairing: filled a block of rows at a time by write_days().
   // A whole number of day blocks per chunk, so that no block straddles two chunks.
-  const hsize_t block_days = record_daily ? static_cast<hsize_t>(chunk().days) : 1;
-  const hsize_t stat_chunk_days =
-      std::min(n_days, std::max(block_days, pairing_chunk_values / pairings / block_days * block_days));
+  const hsize_t block = static_cast<hsize_t>(block_days);
+  const hsize_t stat_chunk_days = std::min(n_days, std::max(block, pairing_chunk_values / pairings / block * block));
   // Days arrive in order, so a chunk is finished once the next one starts: a cache of
   // one chunk writes each exactly once and keeps memory flat. HDF5's default (1 MiB
   // per dataset) would hold up to 16 finished chunks of each of ~50 variables.
@@ -841,7 +848,7 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
 
   // Per couple and day, only under record = daily.
   if (record_daily) {
-    const DailyChunk shape = chunk();
+    const DailyChunk shape = daily_chunk(n, days, daily.size());
     const std::size_t cache = static_cast<std::size_t>(shape.days) * static_cast<std::size_t>(shape.couples) * sizeof(float);
     for (const MetricDef& m : layout.daily) {
       Handle ds = dataset(m.name, H5T_IEEE_F32LE, {n_days, total}, {static_cast<hsize_t>(shape.days), static_cast<hsize_t>(shape.couples)},
@@ -1187,10 +1194,7 @@ void H5Writer::begin(const RunLayout& layout, const float* traits) {
   w.last_flush = std::chrono::steady_clock::now();
 }
 
-int H5Writer::days_per_write(const RunLayout& layout) const {
-  if (layout.spec->record != Record::daily) return 1;
-  return daily_chunk(layout.n_couples(), layout.spec->days, layout.daily.size()).days;
-}
+int H5Writer::days_per_write(const RunLayout& layout) const { return days_per_block(layout); }
 
 void H5Writer::write_days(const DayBlock& block) {
   const QuietHdf5 quiet;
@@ -1199,8 +1203,7 @@ void H5Writer::write_days(const DayBlock& block) {
   if (!w.begun || !w.file) throw std::logic_error("H5Writer::write_days: not begun or already finished");
   if (block.first < 0 || block.count < 1 || block.first + block.count > w.days || block.couples != w.n)
     throw std::logic_error("H5Writer::write_days: days out of range or another number of couples");
-  const std::size_t stat_rows = w.mean.size() / static_cast<std::size_t>(w.n_pairings);
-  if (static_cast<std::size_t>(block.count) > stat_rows)
+  if (block.count > w.block_days)
     throw std::logic_error("H5Writer::write_days: more days than days_per_write() asked for");
   // A metric's days are contiguous in the block: one write per variable for all of them.
   const hsize_t days_couples[2] = {static_cast<hsize_t>(block.count), static_cast<hsize_t>(w.n)};
