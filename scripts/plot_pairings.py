@@ -203,14 +203,19 @@ def describe_run(ds, pairings, stem):
     days = attr_int(ds, "days", ds.sizes.get("day", 0))
     couples = attr_int(ds, "couples_per_pairing", int(pairings.couples.max(initial=0)))
     n = len(pairings.names)
-    text = (f"{stem}: {n} pairing{'s' if n != 1 else ''} x {couples:,} couples per pairing, "
-            f"{days} days")
+    return (f"{stem}: {n} pairing{'s' if n != 1 else ''} x {couples:,} couples per pairing, "
+            f"{days} days{model_and_seed(ds)}")
+
+
+def model_and_seed(ds):
+    """", model M, seed S" for a caption, each part only where the file records it."""
+    text = ""
     model = attr_text(ds, "model")
     if model:
         text += f", model {model}"
-    seed = ds.attrs.get("seed")
+    seed = attr_int(ds, "seed", None)
     if seed is not None:
-        text += f", seed {int(np.asarray(seed).ravel()[0])}"
+        text += f", seed {seed}"
     return text
 
 

@@ -381,16 +381,9 @@ def describe_sweep(ds, sweep, pairings, stem):
     days = pp.attr_int(ds, "days", ds.sizes.get("day", 0))
     couples = pp.attr_int(ds, "couples_per_pairing", 0)
     n = len(pairings.names)
-    text = (f"{stem}: {sweep.mode} sweep of {sweep.n_points} point"
+    return (f"{stem}: {sweep.mode} sweep of {sweep.n_points} point"
             f"{'s' if sweep.n_points != 1 else ''} x {n} pairing{'s' if n != 1 else ''} x "
-            f"{couples:,} couples, {days} days")
-    model = pp.attr_text(ds, "model")
-    if model:
-        text += f", model {model}"
-    seed = ds.attrs.get("seed")
-    if seed is not None:
-        text += f", seed {int(np.asarray(seed).ravel()[0])}"
-    return text
+            f"{couples:,} couples, {days} days{pp.model_and_seed(ds)}")
 
 
 def main(argv=None):
