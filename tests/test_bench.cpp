@@ -21,7 +21,7 @@ TEST_CASE("straightforward and engine agree on per-pairing means within sampling
   spec.couples = 400;
   spec.days = 60;
   spec.seed = 99;
-  const attachment::Params params;
+  const attachment::Params params = attachment::version1();
 
   test::HashSink engine;
   run_model(spec, params, engine, ExecOptions{2, 64});

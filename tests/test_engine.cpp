@@ -24,9 +24,10 @@ RunSpec small_spec() {
   return spec;
 }
 
-std::uint64_t run_hash(const RunSpec& spec, int threads, int block_size) {
+std::uint64_t run_hash(const RunSpec& spec, int threads, int block_size,
+                       const attachment::Params& params = {}) {
   test::HashSink sink;
-  const auto result = run_model(spec, attachment::Params{}, sink, ExecOptions{threads, block_size});
+  const auto result = run_model(spec, params, sink, ExecOptions{threads, block_size});
   REQUIRE(result.status == RunStatus::complete);
   REQUIRE(sink.days == spec.days);
   return sink.hash;
@@ -45,10 +46,26 @@ TEST_CASE("golden hash: equal for 1, 2 and 3 threads and for three block sizes")
     }
   // Pinned value: a change here means the model's results changed. If that was
   // intended, update it and record the validation figures before/after in the note.
-  // 0xe20c366e0580af2b until the block kernel, whose float Box-Muller and exp replaced
-  // libm's (docs/performance.md, "Determinism").
+  // History: 0xe20c366e0580af2b (version 1, per-couple kernel); 0x5fb51ac5728f6258
+  // (version 1, block kernel with float Box-Muller and exp: docs/performance.md,
+  // "Determinism"); version 2 (docs/model.md "Version 2") since.
   std::printf("golden hash: %016llx\n", static_cast<unsigned long long>(reference));
-  CHECK(reference == 0x5fb51ac5728f6258ull);
+  CHECK(reference == 0x648996e7b3279771ull);
+}
+
+TEST_CASE("version 1's values reproduce version 1's golden hash") {
+  // The version 2 mechanisms vanish at attachment::version1(), bit for bit: the old
+  // pinned hash over the same data (the summary version 2 added left out).
+  const RunSpec spec = small_spec();
+  for (int threads : {1, 3})
+    for (int block : {5, 512}) {
+      CAPTURE(threads);
+      CAPTURE(block);
+      test::HashSink sink;
+      sink.unhashed_summaries = {"dissolution_day"};
+      run_model(spec, attachment::version1(), sink, ExecOptions{threads, block});
+      CHECK(sink.hash == 0x5fb51ac5728f6258ull);
+    }
 }
 
 TEST_CASE("the block kernel with libm's exp and Box-Muller reproduces the per-couple kernel") {
@@ -62,7 +79,8 @@ TEST_CASE("the block kernel with libm's exp and Box-Muller reproduces the per-co
       CAPTURE(threads);
       CAPTURE(block);
       test::HashSink sink;
-      run<attachment::BasicModel<attachment::LibmMath>>(spec, attachment::Params{}, sink,
+      sink.unhashed_summaries = {"dissolution_day"};
+      run<attachment::BasicModel<attachment::LibmMath>>(spec, attachment::version1(), sink,
                                                          ExecOptions{threads, block});
       CHECK(sink.hash == 0xe20c366e0580af2bull);
     }

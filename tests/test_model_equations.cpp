@@ -54,7 +54,7 @@ void check_share(const char* what, long hits, long n, double p) {
 // A quiet world: nobody busy, no bids (b0 = 0), no conflict onset (p_disagree = 0 and
 // the logistic of T6 centred far above any tension). Each test switches on what it needs.
 Params quiet() {
-  Params p;
+  Params p = attachment::version1();
   p.work_load_a = p.work_load_b = 0;
   p.b0 = 0;
   p.p_disagree = 0;
@@ -134,7 +134,7 @@ TEST_CASE("T1-T4 derived constants F, c*, s*, th") {
   // (T3) s* = sstar0 + sstar_v v, (T4) th = th0 (1 - th_x x): the docs' numbers for the
   // secure centroid, then the general form with every coefficient moved off its default.
   {
-    const attachment::Model model(Params{}, spec());
+    const attachment::Model model(attachment::version1(), spec());
     float F, cs, ss, th;
     attachment::derive_agent(model.k(), 0.15f, 0.15f, F, cs, ss, th);
     CHECK(F == approx(0.85 * 0.85));
@@ -142,7 +142,7 @@ TEST_CASE("T1-T4 derived constants F, c*, s*, th") {
     CHECK(ss == approx(0.35 + 0.45 * 0.15));
     CHECK(th == approx(0.45 * (1 - 0.4 * 0.15)));
   }
-  Params changed;
+  Params changed = attachment::version1();
   changed.cstar0 = 0.5;
   changed.cstar_x = 0.2;
   changed.cstar_v = 0.1;
@@ -151,7 +151,7 @@ TEST_CASE("T1-T4 derived constants F, c*, s*, th") {
   changed.th0 = 0.6;
   changed.th_x = 0.25;
   const double traits[][2] = {{0, 0}, {0.8, 0.2}, {0.2, 0.8}, {1, 1}, {0.37, 0.61}};
-  for (const Params& p : {Params{}, changed}) {
+  for (const Params& p : {attachment::version1(), changed}) {
     const attachment::Model model(p, spec());
     for (const auto& xv : traits) {
       const double x = xv[0], v = xv[1];
@@ -173,7 +173,7 @@ TEST_CASE("Traits and initial state: x, v ~ clip(Normal), c = c*, s = s*, N = 0.
   // the clipped normal and sd near spread, per style) and docs "State" (initially c = c*,
   // s = s*, D = 0, N = 0.1 + 0.2 x, u = 0, sat = sat0, ill = crisis = cope = 0, T = 0,
   // calm), with the derived constants of T1-T4, for every couple of a Model::init block.
-  const Params p;
+  const Params p = attachment::version1();
   const attachment::Model model(p, spec());
   constexpr int n = 4000;
   attachment::Block b(n);
@@ -241,7 +241,7 @@ TEST_CASE("Traits and initial state: x, v ~ clip(Normal), c = c*, s = s*, N = 0.
 TEST_CASE("E1 illness: 0 -> 1 with p_ill, 1 -> 0 with p_recover, per day") {
   // Pins (E1): a healthy agent falls ill on a day with p_ill = 0.01, an ill one recovers
   // with p_recover = 0.3; each partner has its own draw (roles swapped in the second pass).
-  const Params p;
+  const Params p = attachment::version1();
   const attachment::Model m(p, spec());
   constexpr int days = 40000;
   for (int ill_one = 0; ill_one < 2; ++ill_one) {
@@ -266,7 +266,7 @@ TEST_CASE("E2 crisis: starts with p_crisis, lasts 1 + Geometric(crisis_extra) da
   // exactly L days with crisis > 0.
   constexpr int days = 40000;
   {
-    const Params p;
+    const Params p = attachment::version1();
     const attachment::Model m(p, spec());
     long started = 0;
     for (int d = 0; d < days; ++d) {
@@ -278,7 +278,7 @@ TEST_CASE("E2 crisis: starts with p_crisis, lasts 1 + Geometric(crisis_extra) da
   }
   for (double q : {0.5, 0.25}) {
     CAPTURE(q);
-    Params p;
+    Params p = attachment::version1();
     p.p_crisis = 1;  // a crisis every day, to collect lengths
     p.crisis_extra = q;
     const attachment::Model m(p, spec());
@@ -302,7 +302,7 @@ TEST_CASE("E2 crisis: starts with p_crisis, lasts 1 + Geometric(crisis_extra) da
     CHECK(std::fabs(sum / n - mean) < 4.5 * std::sqrt(var / n));
   }
   {
-    Params p;
+    Params p = attachment::version1();
     p.p_crisis = 1;
     const attachment::Model always(p, spec());
     CoupleDay s = couple(p, 0.15, 0.15, 0.15, 0.15);
@@ -356,7 +356,7 @@ TEST_CASE("A2 availability: busy or withdrawing partner unavailable, ill partner
   // failed bid is exact, (P1) seen_busy = 1 - avail_j, so N_a shows avail_j; a busy or
   // withdrawing b never turns toward and leaves a alone (N3, N4); an ill b is present
   // (a's self runs down, N2) and turns toward with R1's probability times ill_avail.
-  Params p;
+  Params p = attachment::version1();
   p.wait = 0;  // a bids even when b is away
   p.sigma_p = 0;
   p.p_disagree = 0;
@@ -1129,7 +1129,7 @@ TEST_CASE("T6 conflict onset with p = p_disagree + 1 / (1 + exp(-beta (T - thT))
   // Pins (T6) on the tension after T5 (T = rT T0, no bids): T = 0 -> p = 0.0040008,
   // T = 0.6 -> 0.1232, T = 0.7 -> 0.504; at onset mode = conflict, u_i = 0 and the
   // conflict is tallied, and the first turns come in the next tick.
-  Params p;
+  Params p = attachment::version1();
   p.b0 = 0;
   const attachment::Model m(p, spec());
   const struct {

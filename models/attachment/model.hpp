@@ -70,7 +70,7 @@ static_assert(std::size(daily_metrics) == daily::count);
 // days, rates pooled as total numerator / total denominator), then the run figures.
 namespace summary {
 enum : int {
-  conflicts_per_week = daily::count, pos_neg_ratio, dw_anxious_share,
+  conflicts_per_week = daily::count, pos_neg_ratio, dw_anxious_share, dissolution_day,
   count
 };
 }  // namespace summary
@@ -87,6 +87,9 @@ inline constexpr std::array<MetricDef, summary::count> summary_metrics = [] {
       "dw_anxious_share",
       "share of demand-withdraw episodes in which the more anxious partner demanded", "1",
       MetricKind::rate};
+  s[summary::dissolution_day] = {"dissolution_day",
+                                 "day on which the couple parted (NaN: together at the end)", "day",
+                                 MetricKind::level};
   return s;
 }();
 
@@ -130,15 +133,24 @@ struct Block {
   // agent state
   std::array<LaneArray<float>, 2> c, s, D, N, u, sat;
   std::array<LaneArray<std::int32_t>, 2> ill, cope, crisis;
+  // dispositions beyond attachment (H1-H3), [agent][couple]: responsiveness, the
+  // satisfaction baseline, the quality of alternatives; narrative baseline (V2)
+  std::array<LaneArray<float>, 2> resp, q, alt, Nbase;
+  std::array<LaneArray<float>, 2> K;  // commitment's satisfaction part (K1)
   // couple state
   LaneArray<float> T;
   LaneArray<std::int32_t> mode, brk, dw_active;
+  LaneArray<float> log_stress;  // (E3) the couple's part of log stress, less the lognormal's mean shift
+  LaneArray<float> stress;      // (E3) today's stress factor, mean 1
+  LaneArray<std::int32_t> parted;  // (K4) 1 from the day after the couple parted
+  std::vector<double> dissolution_day;  // (K4) the day it parted, NaN while together
   // run totals of every daily metric, [metric][couple]; rates hold their numerators
   std::vector<double> run_total;
   std::uint64_t draws = 0;  // Philox calls computed (dyad bench)
 
   explicit Block(int capacity)
       : n(capacity), lanes((capacity + lane_pad - 1) / lane_pad * lane_pad),
+        dissolution_day(static_cast<std::size_t>(capacity)),
         run_total(static_cast<std::size_t>(daily::count) * capacity) {
     for_each_lane_array([&](auto& a) { a.assign(static_cast<std::size_t>(lanes), {}); });
   }
@@ -146,12 +158,13 @@ struct Block {
   template <class Fn>
   void for_each_lane_array(Fn&& fn) {
     for (auto* a : {&own_lo, &own_hi, &shared_lo, &shared_hi}) fn(*a);
-    for (auto* group : {&x, &v, &F, &cstar, &sstar, &th, &c, &s, &D, &N, &u, &sat})
+    for (auto* group : {&x, &v, &F, &cstar, &sstar, &th, &c, &s, &D, &N, &u, &sat, &resp, &q, &alt,
+                        &Nbase, &K})
       for (auto& a : *group) fn(a);
     for (auto* group : {&ill, &cope, &crisis})
       for (auto& a : *group) fn(a);
-    fn(T);
-    for (auto* a : {&mode, &brk, &dw_active}) fn(*a);
+    for (auto* a : {&T, &log_stress, &stress}) fn(*a);
+    for (auto* a : {&mode, &brk, &dw_active, &parted}) fn(*a);
   }
 };
 
@@ -163,6 +176,9 @@ struct CoupleDay {
   std::int32_t crisis[2];
   float T;
   std::uint8_t mode, brk, dw_active;
+  // version 2 (H1-H3, V2, K1, E3): version 1's values by default
+  float resp[2] = {1, 1}, q[2] = {0.6f, 0.6f}, alt[2] = {0, 0}, Nbase[2] = {0, 0}, K[2] = {0.7f, 0.7f};
+  float log_stress = 0, stress = 1;
 };
 
 // Daily tallies of one couple (counts fit float exactly; sums kept in double).
@@ -236,6 +252,7 @@ struct alignas(64) ChunkState {
   float x[2][L], v[2][L], F[2][L], cstar[2][L], sstar[2][L], th[2][L];
   float c[2][L], s[2][L], D[2][L], N[2][L], u[2][L], sat[2][L];
   std::int32_t ill[2][L], cope[2][L], crisis[2][L];
+  float q[2][L], Nbase[2][L];
   float T[L];
   std::int32_t mode[L], brk[L], dw_active[L];
   // Factors of the equations that depend only on a partner's traits and illness, which
@@ -263,7 +280,10 @@ struct alignas(64) ChunkState {
   float xv[2][L];           // (C) x + v
   float xvF[2][L];          // (C) x + v + F
   float exit_th[2][L];      // (C) cope_exit th
-  float calm_F[2][L];       // (G8) calm_rate F
+  float calm_F[2][L];       // (G8) calm_rate Fr
+  float repair_F[2][L];     // (G6) r0 Fr
+  float busy_w[2][L];       // (A1) work load times today's stress (E3)
+  float disagree[L];        // (T6) p_disagree (1 + dis_x (x_a + x_b)) times today's stress
 
   // Lanes [first, first + lanes) of the block, lanes <= L.
   void load(const Block& b, int first, int lanes, const BasicParams<float>& k) {
@@ -276,19 +296,30 @@ struct alignas(64) ChunkState {
       in(c[a], b.c[a]); in(s[a], b.s[a]); in(D[a], b.D[a]); in(N[a], b.N[a]);
       in(u[a], b.u[a]); in(sat[a], b.sat[a]);
       in(ill[a], b.ill[a]); in(cope[a], b.cope[a]); in(crisis[a], b.crisis[a]);
+      in(q[a], b.q[a]); in(Nbase[a], b.Nbase[a]);
     }
     in(T, b.T); in(mode, b.mode); in(brk, b.brk); in(dw_active, b.dw_active);
     using simd::f32, simd::load, simd::store, simd::select;
+    const float work_load[2] = {k.work_load_a, k.work_load_b};
+    for (int i = 0; i < lanes; i += simd::width) {
+      const f32 stress_ = simd::load(b.stress.data() + first + i);
+      store(disagree + i,
+            k.p_disagree * (1.0f + k.dis_x * (load(x[0] + i) + load(x[1] + i))) * stress_);  // (T6)
+      for (int a = 0; a < 2; ++a) store(busy_w[a] + i, work_load[a] * stress_);              // (A1)
+    }
     for (int a = 0; a < 2; ++a)
       for (int i = 0; i < lanes; i += simd::width) {
         const f32 x_ = load(x[a] + i), v_ = load(v[a] + i), F_ = load(F[a] + i);
+        // (V1) residual flexibility: the recovery terms that v1 scaled by F, which vanished
+        // for the least flexible, keep a floor (F10)
+        const f32 Fr = k.flex_floor + (1.0f - k.flex_floor) * F_;
         const simd::i32 ill_ = load(ill[a] + i);
         store(drain[a] + i, k.dc * (1.0f + k.ill_drain * simd::to_f32(ill_)));
         store(responsive[a] + i, select(ill_ != 0, simd::splat(k.ill_avail), simd::splat(1.0f)));
-        store(alone_s[a] + i, k.gs_alone * (1.0f - x_));
-        store(alone_c[a] + i, k.h_self * F_);
-        store(wait_F[a] + i, 1.0f - k.wait * F_);
-        store(half_v[a] + i, 1.0f - 0.5f * v_);
+        store(alone_s[a] + i, k.gs_alone * (1.0f - (1.0f - k.flex_floor) * x_));
+        store(alone_c[a] + i, k.h_self * Fr);
+        store(wait_F[a] + i, 1.0f - k.wait * Fr);
+        store(half_v[a] + i, (1.0f - 0.5f * v_) * simd::load(b.resp[a].data() + first + i));  // (R1, H1)
         store(one_F[a] + i, 1.0f - F_);
         store(crisis_care[a] + i, F_ + (1.0f - F_) * (1.0f - v_));
         store(lp_v[a] + i, k.lp * (1.0f - v_));
@@ -297,14 +328,15 @@ struct alignas(64) ChunkState {
         store(one_x[a] + i, 1.0f - x_);
         store(rho_x[a] + i, 0.2f + 0.8f * x_);
         store(lam_x[a] + i, k.lam * (0.2f + x_));
-        store(mu_F[a] + i, k.mu * F_);
+        store(mu_F[a] + i, k.mu * Fr);
         store(one_plus_x[a] + i, 1.0f + x_);
         store(one_plus_v[a] + i, 1.0f + v_);
-        store(soothe_F[a] + i, k.soothe * F_);
+        store(soothe_F[a] + i, k.soothe * Fr);
         store(xv[a] + i, x_ + v_);
         store(xvF[a] + i, x_ + v_ + F_);
         store(exit_th[a] + i, k.cope_exit * load(th[a] + i));
-        store(calm_F[a] + i, k.calm_rate * F_);
+        store(calm_F[a] + i, k.calm_rate * Fr);
+        store(repair_F[a] + i, k.r0 * Fr);
       }
   }
   // What a tick changes, back to the block.
@@ -327,6 +359,8 @@ struct alignas(64) ChunkScratch {
   std::uint32_t avail_w[4][L];        // availability (A1), words 0, 1; day events at day start
   std::uint32_t agent_w[2][4][L];     // agent_X (calm, break) or agent_X_more (conflict)
   std::uint32_t couple_w[4][L];       // couple
+  std::uint32_t day_w[4][L];          // day_stress: stress normal pair (E3), parting (K4)
+  std::int32_t part_now[L];           // (K4) parts at the end of this day
   float avail[2][L], Dc[2][L], Ds[2][L];
   float dc[2][L], dself[2][L], dD[2][L], dN[2][L];
   float tension_up[L];
@@ -422,10 +456,10 @@ class BasicModel {
   void write_traits(const Block& b, Rows<float> out) const;
   void write_summary(const Block& b, int days, Rows<double> out) const;
   // Philox calls computed for every couple: four per tick (availability, the two
-  // partners' slots, couple) and one per day (day events). Calls made only when an event
+  // partners' slots, couple) and two per day (day events, day stress). Calls made only when an event
   // needs them (a failed bid's appraisal noise, a coping pick inside a conflict, a
   // crisis length) come on top; Block::draws counts both (RunResult::draws).
-  static DrawCount draws(const Params&) { return {4.0, 1.0}; }
+  static DrawCount draws(const Params&) { return {4.0, 2.0}; }
 
   // One tick, and the start of a day, of one couple, through the block kernel (a block
   // of one couple): public so that the equation tests drive exactly what runs.
@@ -443,6 +477,7 @@ class BasicModel {
   void tick_lanes(Block& b, int count, int lanes, ChunkScratch& sc, const rng::Seed& seed,
                   std::uint32_t time) const;
   void end_day_lanes(Block& b, int first, int count, const ChunkScratch& sc, Rows<float> out) const;
+  void part_lanes(Block& b, int first, int count, const ChunkScratch& sc, int day) const;
 
   BasicParams<float> k_;
   const RunSpec* spec_;
@@ -485,6 +520,28 @@ void BasicModel<Math>::init(Block& b, const BlockSetup& setup) const {
       b.cope[a][i] = Cope::none;
       b.crisis[a][i] = 0;
     }
+    // (H1-H3, E3) dispositions beyond attachment: seven normals from two calls, shared
+    // like the traits (under common random numbers replicate k has the same ones in
+    // every pairing)
+    float z[8];
+    for (std::uint32_t t = 0; t < 2; ++t) {
+      const auto w = rng::draw(setup.seed, t, stream::dispositions, setup.shared[i]);
+      rng::normal_pair_f(w[0], w[1], z[4 * t], z[4 * t + 1]);
+      rng::normal_pair_f(w[2], w[3], z[4 * t + 2], z[4 * t + 3]);
+    }
+    for (int a = 0; a < 2; ++a) {
+      const float x = b.x[a][i], v = b.v[a][i];
+      b.resp[a][i] = std::max(0.0f, 1.0f + k_.resp_sd * z[1 + a]);                       // (H1)
+      b.q[a][i] = k_.sat_base + k_.sat_sd * z[3 + a] - k_.sat_x * x - k_.sat_v * v;       // (H2)
+      b.alt[a][i] = k_.alt0 + k_.alt_sd * z[5 + a] - k_.alt_x * x + k_.alt_v * v;         // (H3)
+      b.Nbase[a][i] = k_.nb0 + k_.nb_x * x;                                                // (V2)
+      b.K[a][i] = k_.sat0;                                                                 // (K1)
+    }
+    const float s_couple = k_.stress_couple, s_day = k_.stress_day;
+    b.log_stress[i] = s_couple * z[0] - 0.5f * (s_couple * s_couple + s_day * s_day);    // (E3)
+    b.stress[i] = 1;
+    b.parted[i] = 0;
+    b.dissolution_day[i] = std::numeric_limits<double>::quiet_NaN();
     b.T[i] = 0;
     b.mode[i] = Mode::calm;
     b.brk[i] = 0;
@@ -541,6 +598,22 @@ void BasicModel<Math>::start_day_lanes(Block& b, int first, int count, int lanes
       crisis_days[a][i] = 1 + extra;
     }
   }
+  // (E0) a night's sleep takes part of the tension and distress away, and (E3) the
+  // day's stress: lognormal with mean 1, a couple's lasting part and the day's.
+  rng::draw_lanes(seed, time, stream::day_stress, shared_lo, shared_hi, lanes,
+                  {{sc.day_w[0], sc.day_w[1], sc.day_w[2], sc.day_w[3]}});
+  draws += static_cast<std::uint64_t>(count);
+  float* T = b.T.data() + first;
+  float* stress = b.stress.data() + first;
+  const float* log_stress = b.log_stress.data() + first;
+  float* D[2] = {b.D[0].data() + first, b.D[1].data() + first};
+  for (int i = 0; i < lanes; i += W) {
+    store(T + i, load(T + i) * (1.0f - k.night_T));                                      // (E0)
+    for (int a = 0; a < 2; ++a) store(D[a] + i, load(D[a] + i) * (1.0f - k.night_D));
+    f32 z0, z1;
+    Math::normal_pair(load(sc.day_w[0] + i), load(sc.day_w[1] + i), z0, z1);
+    store(stress + i, Math::exp(load(log_stress + i) + k.stress_day * z0));              // (E3)
+  }
   b.draws += draws;
 }
 
@@ -568,7 +641,6 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
   // reached the chunk's arrays through the partner index and spilled what they kept.
   constexpr std::uint32_t agent_stream[2] = {stream::agent_a, stream::agent_b};
   constexpr std::uint32_t more_stream[2] = {stream::agent_a_more, stream::agent_b_more};
-  const float work_load[2] = {k.work_load_a, k.work_load_b};
   const f32 zero = splat(0.0f), one = splat(1.0f);
 
   // Draws for every lane.
@@ -601,7 +673,7 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
     f32 avail[2];
     #pragma GCC unroll 2
     for (int a = 0; a < 2; ++a) {
-      const i32 busy = rng::u01(load(sc.avail_w[a] + i)) < work_load[a];               // (A1)
+      const i32 busy = rng::u01(load(sc.avail_w[a] + i)) < load(L.busy_w[a] + i);       // (A1, E3)
       present[a] = ~busy & (load(L.cope[a] + i) != lane::withdraw);
       avail[a] = select(present[a], load(L.responsive[a] + i), zero);                   // (A2)
       store(sc.avail[a] + i, avail[a]);
@@ -722,15 +794,15 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
   // distress and coping, they held up the whole of stage 6-11's iteration, too long
   // (~400 instructions) for the processor to overlap with the next. Here they depend on
   // nothing computed since, and a coping increment (C2), rare, recomputes them below.
-  auto calm_onset = [&](f32 T0, i32 any_toward, f32 tension_up, f32& T_calm, f32& onset) {
+  auto calm_onset = [&](int i, f32 T0, i32 any_toward, f32 tension_up, f32& T_calm, f32& onset) {
     T_calm = k.rT * T0;                                                                 // (T5)
     T_calm = select(any_toward, max(zero, T_calm - k.k_toward), T_calm);
     T_calm = clip01(T_calm + tension_up * (1.0f - T0));
-    onset = k.p_disagree + 1.0f / (1.0f + Math::exp(-k.beta * (T_calm - k.thT)));       // (T6)
+    onset = load(L.disagree + i) + 1.0f / (1.0f + Math::exp(-k.beta * (T_calm - k.thT)));  // (T6)
   };
   for (int i = 0; i < lanes; i += W) {
     f32 T_calm, onset;
-    calm_onset(load(L.T + i), load(sc.any_toward + i), load(sc.tension_up + i), T_calm, onset);
+    calm_onset(i, load(L.T + i), load(sc.any_toward + i), load(sc.tension_up + i), T_calm, onset);
     store(sc.T_calm + i, T_calm);
     store(sc.onset + i, onset);
   }
@@ -822,7 +894,7 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
       // Apply the increments; (P4) the flexible let the narrative relax every tick.
       store(L.c[a] + i, clip01(load(L.c[a] + i) + load(sc.dc[a] + i)));
       store(L.s[a] + i, clip01(load(L.s[a] + i) + load(sc.dself[a] + i)));
-      store(L.N[a] + i, clip01(N0 + dN - load(L.mu_F[a] + i) * N0));                   // (P4)
+      store(L.N[a] + i, clip01(N0 + dN - load(L.mu_F[a] + i) * (N0 - load(L.Nbase[a] + i))));  // (P4, V2)
 
       // 7. Distress (D1, D2).
       const f32 D0 = load(L.D[a] + i);
@@ -894,7 +966,7 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
     // the tension (the same expression on the same values otherwise).
     f32 T_calm = load(sc.T_calm + i), onset = load(sc.onset + i);
     if (simd::mask_bits(dw_starts) != 0)
-      calm_onset(T0, load(sc.any_toward + i), tension_up, T_calm, onset);
+      calm_onset(i, T0, load(sc.any_toward + i), tension_up, T_calm, onset);
     const i32 starts = calm & (rng::u01(load(sc.couple_w[0] + i)) < onset);
     sc.count(daily::conflicts, i, starts);
 
@@ -927,7 +999,7 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
       #pragma GCC unroll 2
       for (int a = 0; a < 2; ++a) {
         const int p = 1 - a;
-        const f32 attempt = k.r0 * load(L.F[a] + i) * (1.0f - min(one, D[a] / k.D_flood));
+        const f32 attempt = load(L.repair_F[a] + i) * (1.0f - min(one, D[a] / k.D_flood));
         const f32 accept = (1.0f - N[p] * load(L.one_F[p] + i)) * (1.0f - D[p]);
         repaired[a] = (rng::u01(load(sc.agent_w[a][2] + i)) < attempt) &
                       (rng::u01(load(sc.agent_w[p][3] + i)) < accept);
@@ -985,7 +1057,7 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
       const f32 c = load(L.c[a] + i), s = load(L.s[a] + i), sat = load(L.sat[a] + i);
       const f32 dcon = max(zero, load(L.cstar[a] + i) - c);
       const f32 dself = max(zero, load(L.sstar[a] + i) - s);
-      const f32 felt = clip01(0.6f + 0.4f * c - dcon - dself - T - 0.5f * D[a]);
+      const f32 felt = clip01(load(L.q[a] + i) + 0.4f * c - dcon - dself - T - 0.5f * D[a]);  // (H2)
       store(L.sat[a] + i, sat + k.sat_rate * (felt - sat));                            // (Q1)
       sc.count(a == 0 ? daily::unmet_a : daily::unmet_b, i, dcon + dself > k.unmet);
       store(sc.D_end[a] + i, D[a]);
@@ -1015,6 +1087,8 @@ void BasicModel<Math>::end_day_lanes(Block& b, int first, int count, const Chunk
                        ? static_cast<float>(sc.n[daily::turned_toward][i]) /
                              static_cast<float>(sc.n[daily::bids_connection][i])
                        : std::numeric_limits<float>::quiet_NaN();
+        for (int i = 0; i < count; ++i)
+          if (b.parted[first + i]) row[i] = std::numeric_limits<float>::quiet_NaN();
         continue;
       case daily::tension:
         for (int i = 0; i < count; ++i) row[i] = static_cast<float>(sc.tension[i] / ticks);
@@ -1040,7 +1114,38 @@ void BasicModel<Math>::end_day_lanes(Block& b, int first, int count, const Chunk
       default:
         for (int i = 0; i < count; ++i) row[i] = static_cast<float>(sc.n[r][i]);
     }
-    for (int i = 0; i < count; ++i) total[i] += row[i];
+    // (K4) a couple that parted on an earlier day is not followed: NaN, and its run
+    // totals stop at its last day together
+    const std::int32_t* parted = b.parted.data() + first;
+    for (int i = 0; i < count; ++i) {
+      if (parted[i]) row[i] = std::numeric_limits<float>::quiet_NaN();
+      else total[i] += row[i];
+    }
+  }
+}
+
+// (K1-K4) The end of a day: commitment follows satisfaction, and a couple whose
+// commitment is low may part. Per couple, once a day (no lanes needed).
+template <class Math>
+void BasicModel<Math>::part_lanes(Block& b, int first, int count, const ChunkScratch& sc,
+                                  int day) const {
+  const BasicParams<float> k = k_;
+  // (K2) investment grows with time together, the same for every couple on a day
+  const float investment = k.inv_w * (1.0f - exp_f(-static_cast<float>(day + 1) / k.inv_days));
+  for (int l = 0; l < count; ++l) {
+    const int i = first + l;
+    if (b.parted[i]) continue;
+    float commitment = 0;
+    for (int a = 0; a < 2; ++a) {
+      b.K[a][i] += k.k_commit * (b.sat[a][i] - b.K[a][i]);                                // (K1)
+      commitment += 0.5f * (b.K[a][i] + investment - b.alt[a][i]);                        // (K2)
+    }
+    if (!k.dissolution) continue;
+    const float hazard = k.h_max / (1.0f + exp_f((commitment - k.c_mid) / k.c_s));        // (K3)
+    if (rng::u01(sc.day_w[2][l]) < hazard) {                                             // (K4)
+      b.parted[i] = 1;
+      b.dissolution_day[i] = day;
+    }
   }
 }
 
@@ -1058,12 +1163,18 @@ void BasicModel<Math>::run_day(Block& b, int day, Rows<float> out) const {
     const int lanes = (count + rng::lane_width - 1) / rng::lane_width * rng::lane_width;
     sc.clear_tallies();
     start_day_lanes(b, first, count, lanes, sc, seed, day);
-    sc.state.load(b, first, lanes, k_);
-    for (int t = 0; t < ticks; ++t)
-      tick_lanes(b, count, lanes, sc, seed, t0 + static_cast<std::uint32_t>(t));
-    sc.state.store(b, first, lanes);
+    // A chunk whose couples have all parted is not simulated further (K4).
+    const bool all_parted = std::all_of(b.parted.begin() + first, b.parted.begin() + first + count,
+                                        [](std::int32_t p) { return p != 0; });
+    if (!all_parted) {
+      sc.state.load(b, first, lanes, k_);
+      for (int t = 0; t < ticks; ++t)
+        tick_lanes(b, count, lanes, sc, seed, t0 + static_cast<std::uint32_t>(t));
+      sc.state.store(b, first, lanes);
+    }
     sc.finish_tallies(lanes);
     end_day_lanes(b, first, count, sc, out);
+    part_lanes(b, first, count, sc, day);
   }
 }
 
@@ -1083,8 +1194,11 @@ inline Block& one_couple(const CoupleDay& s, rng::Subject own, rng::Subject shar
       b.c[a][i] = s.c[a]; b.s[a][i] = s.s[a]; b.D[a][i] = s.D[a]; b.N[a][i] = s.N[a];
       b.u[a][i] = s.u[a]; b.sat[a][i] = s.sat[a];
       b.ill[a][i] = s.ill[a]; b.cope[a][i] = s.cope[a]; b.crisis[a][i] = s.crisis[a];
+      b.resp[a][i] = s.resp[a]; b.q[a][i] = s.q[a]; b.alt[a][i] = s.alt[a];
+      b.Nbase[a][i] = s.Nbase[a]; b.K[a][i] = s.K[a];
     }
     b.T[i] = s.T; b.mode[i] = s.mode; b.brk[i] = s.brk; b.dw_active[i] = s.dw_active;
+    b.log_stress[i] = s.log_stress; b.stress[i] = s.stress; b.parted[i] = 0;
   }
   return b;
 }
@@ -1096,8 +1210,10 @@ inline void load_couple(const Block& b, CoupleDay& s) {
     s.ill[a] = static_cast<std::uint8_t>(b.ill[a][0]);
     s.cope[a] = static_cast<std::uint8_t>(b.cope[a][0]);
     s.crisis[a] = b.crisis[a][0];
+    s.K[a] = b.K[a][0];
   }
   s.T = b.T[0];
+  s.stress = b.stress[0];
   s.mode = static_cast<std::uint8_t>(b.mode[0]);
   s.brk = static_cast<std::uint8_t>(b.brk[0]);
   s.dw_active = static_cast<std::uint8_t>(b.dw_active[0]);
@@ -1146,13 +1262,18 @@ void BasicModel<Math>::write_summary(const Block& b, int days, Rows<double> out)
     return b.run_total[static_cast<std::size_t>(metric) * b.n + i];
   };
   for (int i = 0; i < b.n; ++i) {
+    // over the days the couple was together (K4)
+    const double together = std::isnan(b.dissolution_day[i])
+                                ? days
+                                : std::min<double>(days, b.dissolution_day[i] + 1);
     for (int r = 0; r < daily::count; ++r) {
       const double t = total(r, i);
-      out[r][i] = daily_metrics[r].kind == MetricKind::level ? t / days : t;
+      out[r][i] = daily_metrics[r].kind == MetricKind::level ? t / together : t;
     }
+    out[summary::dissolution_day][i] = b.dissolution_day[i];
     const double bids = total(daily::bids_connection, i);
     out[daily::turn_toward_rate][i] = bids > 0 ? total(daily::turned_toward, i) / bids : nan;
-    out[summary::conflicts_per_week][i] = total(daily::conflicts, i) / days * 7;
+    out[summary::conflicts_per_week][i] = total(daily::conflicts, i) / together * 7;
     const double neg = total(daily::negative_turns, i);
     out[summary::pos_neg_ratio][i] = neg > 0 ? total(daily::positive_turns, i) / neg : nan;
     const double dw = total(daily::demand_withdraw, i);

@@ -40,7 +40,7 @@ struct BasicParams {
   Real gs = 0.25;              // self gained when autonomy is granted
   Real w_dist = 0.02, k_refuse = 0.05;
   // Appraisal (P1-P4)
-  Real sigma_p = 0.5, lam = 0.10, mu = 0.002;
+  Real sigma_p = 0.5, lam = 0.10, mu = 0.004;
   // Distress (D1, D2)
   Real rD = 0.90, w1 = 0.50, w2 = 0.20, w3 = 0.50, soothe = 0.02;
   // Coping (C1-C3)
@@ -62,6 +62,37 @@ struct BasicParams {
   Real cool = 0.15, calm_rate = 0.3;     // break: T and D relief per tick (G8)
   // Satisfaction (Q1)
   Real sat_rate = 0.01, sat0 = 0.7;
+
+  // Version 2 (docs/model.md "Version 2"). Each value set to its `version1()` value
+  // gives the equations of version 1 bit for bit (tests/test_model_equations.cpp).
+  // Recovery (F10): every state can be left.
+  Real flex_floor = 0.3;       // residual flexibility of the least flexible, Fr = floor + (1 - floor) F (V1)
+  Real nb0 = 0.05;             // narrative baseline at x = 0 (V2, P4)
+  Real nb_x = 0.25;            // narrative baseline per unit anxiety (V2, P4)
+  Real night_T = 0.5;          // share of tension a night's sleep takes away (E0)
+  Real night_D = 0.5;          // share of distress a night's sleep takes away (E0)
+  // Graded onset (F11): disagreements rise with both partners' anxiety.
+  Real dis_x = 1.0;            // disagreement rise per unit of summed anxiety (T6)
+  // Heterogeneity beyond attachment (F13): lognormal stress, mean 1 (E3).
+  Real stress_couple = 0.3;    // sd of log stress between couples (E3)
+  Real stress_day = 0.3;       // sd of log stress from day to day (E3)
+  Real resp_sd = 0.15;         // sd of responsiveness between persons (H1, R1)
+  Real sat_base = 0.6;         // felt satisfaction at no deficit, tension or distress (Q1)
+  Real sat_sd = 0.10;          // sd of the personal satisfaction baseline (H2, Q1)
+  Real sat_x = 0.10;           // satisfaction baseline lost per unit anxiety (H2, Q1)
+  Real sat_v = 0.15;           // satisfaction baseline lost per unit avoidance (H2, Q1)
+  // Dissolution (F14), Rusbult's investment model (K1-K4).
+  int dissolution = 1;         // 1: couples can part (K4); 0: every couple stays
+  Real k_commit = 0.033;       // daily rate at which commitment follows satisfaction (K1)
+  Real inv_w = 0.2;            // weight of investment, which grows with time together (K2)
+  Real inv_days = 365;         // days for investment to reach 63% of its weight (K2)
+  Real alt0 = 0.2;             // quality of alternatives at x = v = 0 (H3, K2)
+  Real alt_x = 0.3;            // alternatives lost per unit anxiety (H3)
+  Real alt_v = 0.3;            // alternatives gained per unit avoidance (H3)
+  Real alt_sd = 0.1;           // sd of alternatives between persons (H3)
+  Real c_mid = 0.2;            // couple commitment at which the hazard is half its top (K3)
+  Real c_s = 0.05;             // width of the hazard's fall with commitment (K3)
+  Real h_max = 0.01;           // daily hazard of parting at the lowest commitment (K3)
 };
 using Params = BasicParams<double>;
 
@@ -136,6 +167,57 @@ void for_each_param(P& p, F&& f) {
   f("calm_rate", p.calm_rate, "distress relief per break tick of the flexible (G8)");
   f("sat_rate", p.sat_rate, "satisfaction averaging rate per tick (Q1)");
   f("sat0", p.sat0, "initial satisfaction (Q1)");
+  f("flex_floor", p.flex_floor, "residual flexibility of the least flexible (V1)");
+  f("nb0", p.nb0, "narrative baseline at x = 0 (V2)");
+  f("nb_x", p.nb_x, "narrative baseline per unit anxiety (V2)");
+  f("night_T", p.night_T, "share of tension a night takes away (E0)");
+  f("night_D", p.night_D, "share of distress a night takes away (E0)");
+  f("dis_x", p.dis_x, "disagreement rise per unit of summed anxiety (T6)");
+  f("stress_couple", p.stress_couple, "sd of log stress between couples (E3)");
+  f("stress_day", p.stress_day, "sd of log stress from day to day (E3)");
+  f("resp_sd", p.resp_sd, "sd of responsiveness between persons (H1)");
+  f("sat_base", p.sat_base, "felt satisfaction without deficits, tension or distress (Q1)");
+  f("sat_sd", p.sat_sd, "sd of the personal satisfaction baseline (H2)");
+  f("sat_x", p.sat_x, "satisfaction baseline lost per unit anxiety (H2)");
+  f("sat_v", p.sat_v, "satisfaction baseline lost per unit avoidance (H2)");
+  f("dissolution", p.dissolution, "1: couples can part (K4), 0: none does");
+  f("k_commit", p.k_commit, "daily rate at which commitment follows satisfaction (K1)");
+  f("inv_w", p.inv_w, "weight of investment in commitment (K2)");
+  f("inv_days", p.inv_days, "days for investment to reach 63% of its weight (K2)");
+  f("alt0", p.alt0, "quality of alternatives at x = v = 0 (H3)");
+  f("alt_x", p.alt_x, "alternatives lost per unit anxiety (H3)");
+  f("alt_v", p.alt_v, "alternatives gained per unit avoidance (H3)");
+  f("alt_sd", p.alt_sd, "sd of alternatives between persons (H3)");
+  f("c_mid", p.c_mid, "couple commitment at which the hazard is half its top (K3)");
+  f("c_s", p.c_s, "width of the hazard's fall with commitment (K3)");
+  f("h_max", p.h_max, "daily hazard of parting at the lowest commitment (K3)");
+}
+
+// The values that turn the version 2 mechanisms off and restore version 1's calibration
+// (docs/model.md, version 1): the equation tests of the shared equations and the
+// version 1 golden hash run on these.
+inline Params version1() {
+  Params p;
+  // version 1's calibration, every value (docs/model.md "Version 1")
+  p.ticks_per_day = 32; p.work_load_a = 0.20; p.work_load_b = 0.20; p.p_ill = 0.01;
+  p.p_recover = 0.30; p.p_crisis = 1.0 / 60.0; p.crisis_extra = 0.5; p.cstar0 = 0.45;
+  p.cstar_x = 0.35; p.cstar_v = 0.30; p.sstar0 = 0.35; p.sstar_v = 0.45; p.th0 = 0.45;
+  p.th_x = 0.4; p.dc = 0.020; p.ill_drain = 0.5; p.ds = 0.015; p.gs_alone = 0.030;
+  p.h_self = 0.015; p.unmet = 0.2; p.b0 = 3.0; p.wait = 0.85; p.ill_avail = 0.5;
+  p.gc = 0.25; p.lp = 0.05; p.k_against = 0.15; p.w_rej = 0.10; p.gs = 0.25;
+  p.w_dist = 0.02; p.k_refuse = 0.05; p.sigma_p = 0.5; p.lam = 0.10; p.mu = 0.002;
+  p.rD = 0.90; p.w1 = 0.50; p.w2 = 0.20; p.w3 = 0.50; p.soothe = 0.02; p.cope_exit = 0.7;
+  p.k_dw = 0.10; p.k_demand = 0.05; p.rT = 0.97; p.k_toward = 0.03; p.p_disagree = 0.004;
+  p.beta = 20.0; p.thT = 0.7; p.a0 = 0.5; p.a1 = 0.6; p.a2 = 0.5; p.r_u = 0.5;
+  p.sigma_u = 0.3; p.inf_pos = 0.4; p.inf_neg = 0.6; p.k_neg = 0.06; p.k_pos = 0.05;
+  p.D_flood = 0.8; p.brk = 2; p.r0 = 0.5; p.psi = 0.4; p.thEnd = 0.25;
+  p.stonewall = 0.15; p.p_disengage = 0.2; p.cool_exit = 0.5; p.cool = 0.15;
+  p.calm_rate = 0.3; p.sat_rate = 0.01; p.sat0 = 0.7;
+  p.flex_floor = 0; p.nb0 = 0; p.nb_x = 0; p.night_T = 0; p.night_D = 0;
+  p.dis_x = 0; p.stress_couple = 0; p.stress_day = 0; p.resp_sd = 0;
+  p.sat_base = 0.6; p.sat_sd = 0; p.sat_x = 0; p.sat_v = 0;
+  p.dissolution = 0;
+  return p;
 }
 
 // Empty if every value is usable, else "NAME: problem" for the first that is not.
@@ -146,9 +228,10 @@ inline std::string check_params(const Params& p) {
   constexpr std::string_view unit_interval[] = {
       "work_load_a", "work_load_b", "p_ill", "p_recover", "p_crisis", "crisis_extra", "wait",
       "ill_avail", "rD", "rT", "p_disagree", "stonewall", "p_disengage", "cool_exit", "cool",
-      "calm_rate", "psi", "r0", "sat_rate", "sat0", "lam", "mu", "soothe", "cope_exit"};
+      "calm_rate", "psi", "r0", "sat_rate", "sat0", "lam", "mu", "soothe", "cope_exit",
+      "flex_floor", "night_T", "night_D", "k_commit", "h_max"};
   // Affect terms of the Gottman-Murray equations may be negative (G1, G2).
-  constexpr std::string_view any_sign[] = {"a0", "r_u"};
+  constexpr std::string_view any_sign[] = {"a0", "r_u", "sat_base", "alt0"};
   std::string problem;
   for_each_param(p, [&](const char* name, const auto& value, const char*) {
     if (!problem.empty()) return;
@@ -172,6 +255,9 @@ inline std::string check_params(const Params& p) {
   if (p.D_flood <= 0) return "D_flood: must be above 0 (G6 divides by it)";
   if (p.sstar0 <= 0) return "sstar0: must be above 0 (R1 divides by s*)";
   if (p.th0 <= 0) return "th0: must be above 0";
+  if (p.dissolution != 0 && p.dissolution != 1) return "dissolution: must be 0 or 1";
+  if (p.c_s <= 0) return "c_s: must be above 0 (K3 divides by it)";
+  if (p.inv_days <= 0) return "inv_days: must be above 0 (K2 divides by it)";
   return {};
 }
 

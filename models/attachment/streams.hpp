@@ -12,6 +12,10 @@ inline constexpr std::uint32_t traits = 1;        // per couple once: z for x_a,
 inline constexpr std::uint32_t day_events = 2;    // per day: illness a, b (E1); crisis start a, b (E2)
 inline constexpr std::uint32_t crisis_length = 3; // per day: crisis length a, b (E2)
 inline constexpr std::uint32_t availability = 4;  // per tick: work demand a, b (A1)
+inline constexpr std::uint32_t dispositions = 5;  // once, times 0 and 1: normals for couple stress (E3),
+                                                  // responsiveness a, b (H1), satisfaction baseline
+                                                  // a, b (H2), alternatives a, b (H3)
+inline constexpr std::uint32_t day_stress = 6;    // per day: day stress normal pair (E3), parting (K4)
 // own: the couple's behaviour
 inline constexpr std::uint32_t agent_a = 10;      // per tick: bid, kind, response, coping (B1, B2, R, C)
 inline constexpr std::uint32_t agent_b = 11;
