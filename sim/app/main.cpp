@@ -12,6 +12,7 @@
 #include "sim/app/analyze.hpp"
 #include "sim/app/bench.hpp"
 #include "sim/app/commands.hpp"
+#include "sim/app/targets.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/version.hpp"
 
@@ -33,6 +34,8 @@ commands:
   inspect FILE      provenance, dimensions, variables, sizes and completeness of a file
   analyze FILE      closed-form steady states and stability beside the simulated values
                     (models gottman and linear_love)
+  targets [CONFIG]  the attachment model against every validation target (F1-F14 of
+                    docs/model.md), each figure beside its band at 180 and 730 days
   bench             engine throughput beside the random-number ceiling and the
                     straightforward implementation (docs/performance.md)
 
@@ -157,6 +160,37 @@ int dispatch(int argc, char** argv) {
       if (by.empty()) throw dyad::InputError("command line", 0, "--by", "give KEY[,KEY]");
     }
     return dyad::app::summarize(file, format, by);
+  }
+  if (command == "targets") {
+    const dyad::app::TargetSize d;
+    po::options_description o("options");
+    o.add_options()("config", po::value<std::string>(), "config file: [model] values and styles (default: the defaults)")(
+        "set", po::value<std::vector<std::string>>()->composing(), "SECTION.KEY=VALUE; repeatable")(
+        "couples", po::value<int>()->default_value(d.couples), "couples per style pairing (2,190 days)")(
+        "random", po::value<int>()->default_value(d.random), "couples of the random pairing (730 days)")(
+        "population", po::value<int>()->default_value(d.population), "couples of the continuous population (2,190 days)")(
+        "seed", po::value<std::uint64_t>()->default_value(d.seed), "seed of the runs")(
+        "threads", po::value<int>()->default_value(0), "worker threads (0: all cores)")(
+        "format", po::value<std::string>()->default_value("table"), "table or json");
+    po::positional_options_description pos;
+    pos.add("config", 1);
+    const Parsed p = parse(command, o, pos, rest);
+    if (p.help) return 0;
+    dyad::app::TargetArgs t;
+    if (p.vm.count("config")) t.config = p.vm["config"].as<std::string>();
+    t.overrides = strings(p.vm, "set");
+    t.size.couples = p.vm["couples"].as<int>();
+    t.size.random = p.vm["random"].as<int>();
+    t.size.population = p.vm["population"].as<int>();
+    t.size.seed = p.vm["seed"].as<std::uint64_t>();
+    t.size.threads = p.vm["threads"].as<int>();
+    t.format = p.vm["format"].as<std::string>();
+    for (int n : {t.size.couples, t.size.random, t.size.population})
+      if (n < 10) throw dyad::InputError("command line", 0, "--couples/--random/--population", "must be >= 10");
+    if (t.size.threads < 0) throw dyad::InputError("command line", 0, "--threads", "must be >= 0");
+    if (t.format != "table" && t.format != "json")
+      throw dyad::InputError("command line", 0, "--format", "expected table or json, got '" + t.format + "'");
+    return dyad::app::targets(t);
   }
   if (command == "bench") {
     const dyad::app::BenchArgs defaults;
