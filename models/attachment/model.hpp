@@ -282,6 +282,7 @@ struct alignas(64) ChunkState {
   float exit_th[2][L];      // (C) cope_exit th
   float calm_F[2][L];       // (G8) calm_rate Fr
   float repair_F[2][L];     // (G6) r0 Fr
+  float pursue[2][L];       // (C4) dw_pursue x / (x + v + F)
   float busy_w[2][L];       // (A1) work load times today's stress (E3)
   float disagree[L];        // (T6) p_disagree (1 + dis_x (x_a + x_b)) times today's stress
 
@@ -337,6 +338,7 @@ struct alignas(64) ChunkState {
         store(exit_th[a] + i, k.cope_exit * load(th[a] + i));
         store(calm_F[a] + i, k.calm_rate * Fr);
         store(repair_F[a] + i, k.r0 * Fr);
+        store(pursue[a] + i, k.dw_pursue * x_ / (x_ + v_ + F_));
       }
   }
   // What a tick changes, back to the block.
@@ -1012,14 +1014,26 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
         D_repaired[1 - a] = select(repaired[a], D_p * (1.0f - k.psi), D_p);
       }
       const i32 resolved = T_repaired < k.thEnd;                                          // (G7)
-      i32 left = i32{};                                                                   // (G7b)
+      i32 leaves[2], pursues[2];                                                          // (G7b)
       #pragma GCC unroll 2
-      for (int a = 0; a < 2; ++a)
-        left |= (cope[a] == lane::withdraw) |
-                (rng::u01(load(sc.couple_w[2 + a] + i)) < k.stonewall * load(L.v[a] + i));
+      for (int a = 0; a < 2; ++a) {
+        const f32 u_leave = rng::u01(load(sc.couple_w[2 + a] + i));
+        const f32 p_leave = k.stonewall * load(L.v[a] + i);
+        leaves[a] = (cope[a] == lane::withdraw) | (u_leave < p_leave);
+        // (C4) a partner who stays pursues with the coping weight of protest; the draw
+        // is the stonewall word, uniform on [p_leave, 1) when the partner stays
+        pursues[a] = ~leaves[a] & (u_leave - p_leave < load(L.pursue[a] + i) * (1.0f - p_leave));
+      }
+      const i32 left = leaves[0] | leaves[1];
       const i32 runs_out = rng::u01(load(sc.couple_w[1] + i)) < k.p_disengage;
       const i32 ends_unresolved = ~resolved & (left | runs_out);
-      sc.count(daily::stonewalls, i, conflict & ~flood & ends_unresolved & left);
+      const i32 walked_out = conflict & ~flood & ends_unresolved;
+      sc.count(daily::stonewalls, i, walked_out & left);
+      // (C4) demand-withdraw inside a conflict: one partner leaves while the other pursues
+      const i32 a_pursued = walked_out & leaves[1] & pursues[0];
+      const i32 b_pursued = walked_out & leaves[0] & pursues[1];
+      sc.count(daily::demand_withdraw, i, a_pursued | b_pursued);
+      sc.count(daily::demand_withdraw_a, i, a_pursued);
       const f32 T_cooled = T_repaired * (1.0f - k.cool_exit);
       T_conflict = select(flood, T_turns, select(ends_unresolved, T_cooled, T_repaired));
       const i32 ends = resolved | ends_unresolved;

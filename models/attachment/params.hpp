@@ -71,6 +71,8 @@ struct BasicParams {
   Real nb_x = 0.25;            // narrative baseline per unit anxiety (V2, P4)
   Real night_T = 0.5;          // share of tension a night's sleep takes away (E0)
   Real night_D = 0.5;          // share of distress a night's sleep takes away (E0)
+  // Demand-withdraw inside a conflict (F4)
+  Real dw_pursue = 1.0;        // pursuit of a partner who stays while the other leaves, times x / (x + v + F) (C4)
   // Graded onset (F11): disagreements rise with both partners' anxiety.
   Real dis_x = 1.0;            // disagreement rise per unit of summed anxiety (T6)
   // Heterogeneity beyond attachment (F13): lognormal stress, mean 1 (E3).
@@ -172,6 +174,7 @@ void for_each_param(P& p, F&& f) {
   f("nb_x", p.nb_x, "narrative baseline per unit anxiety (V2)");
   f("night_T", p.night_T, "share of tension a night takes away (E0)");
   f("night_D", p.night_D, "share of distress a night takes away (E0)");
+  f("dw_pursue", p.dw_pursue, "pursuit of the partner who stays when the other leaves a conflict (C4)");
   f("dis_x", p.dis_x, "disagreement rise per unit of summed anxiety (T6)");
   f("stress_couple", p.stress_couple, "sd of log stress between couples (E3)");
   f("stress_day", p.stress_day, "sd of log stress from day to day (E3)");
@@ -214,7 +217,7 @@ inline Params version1() {
   p.stonewall = 0.15; p.p_disengage = 0.2; p.cool_exit = 0.5; p.cool = 0.15;
   p.calm_rate = 0.3; p.sat_rate = 0.01; p.sat0 = 0.7;
   p.flex_floor = 0; p.nb0 = 0; p.nb_x = 0; p.night_T = 0; p.night_D = 0;
-  p.dis_x = 0; p.stress_couple = 0; p.stress_day = 0; p.resp_sd = 0;
+  p.dw_pursue = 0; p.dis_x = 0; p.stress_couple = 0; p.stress_day = 0; p.resp_sd = 0;
   p.sat_base = 0.6; p.sat_sd = 0; p.sat_x = 0; p.sat_v = 0;
   p.dissolution = 0;
   return p;
@@ -229,7 +232,7 @@ inline std::string check_params(const Params& p) {
       "work_load_a", "work_load_b", "p_ill", "p_recover", "p_crisis", "crisis_extra", "wait",
       "ill_avail", "rD", "rT", "p_disagree", "stonewall", "p_disengage", "cool_exit", "cool",
       "calm_rate", "psi", "r0", "sat_rate", "sat0", "lam", "mu", "soothe", "cope_exit",
-      "flex_floor", "night_T", "night_D", "k_commit", "h_max"};
+      "flex_floor", "night_T", "night_D", "k_commit", "h_max", "dw_pursue"};
   // Affect terms of the Gottman-Murray equations may be negative (G1, G2).
   constexpr std::string_view any_sign[] = {"a0", "r_u", "sat_base", "alt0"};
   std::string problem;
