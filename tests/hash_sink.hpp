@@ -20,6 +20,7 @@ class HashSink final : public Sink {
   std::vector<std::string> summary_names;
   std::vector<double> summary;  // [summary][couple]
   std::vector<std::int32_t> couple_pairing;
+  std::vector<std::int8_t> style_a, style_b;  // the layout's, as the sink received them
   std::vector<float> traits;    // [trait][couple]
   std::vector<double> daily_sum;  // [metric] sum over couples and days (NaN skipped)
 
@@ -27,6 +28,8 @@ class HashSink final : public Sink {
     n = layout.n_couples();
     n_daily = layout.daily.size();
     couple_pairing = layout.couple_pairing;
+    style_a = layout.style_a;
+    style_b = layout.style_b;
     traits.assign(t, t + layout.traits.size() * n);
     for (const auto& m : layout.summary) summary_names.push_back(m.name);
     daily_sum.assign(n_daily, 0.0);

@@ -70,6 +70,17 @@ TEST_CASE("bad input: every row is an InputError naming file, line and key") {
       {"model parameter not finite", good + "[model]\nb0 = nan\n", {}, "model.b0", 12, ""},
       {"integer model parameter", good + "[model]\nbrk = 1.5\n", {}, "model.brk", 12, ""},
       {"too many couples", replace(good, "couples = 4", "couples = 2000000000"), {}, "run.couples", 4, "max_couples"},
+      // [population]: means in [0, 1], sds >= 0, correlations in (-1, 1). A matrix that
+      // is not positive definite cannot be written with correlations in range (its
+      // cross terms are their product: tests/test_population.cpp "cholesky4").
+      {"population correlation 1", good + "[population]\ncorrelation = 1\n", {}, "population.correlation", 12, "between -1 and 1"},
+      {"population partner correlation -1.5", good + "[population]\npartner_correlation = -1.5\n", {}, "population.partner_correlation", 12, "-1.5"},
+      {"population negative sd", good + "[population]\nanxiety_sd = -0.1\n", {}, "population.anxiety_sd", 12, "at least 0"},
+      {"population mean above 1", good + "[population]\navoidance_mean = 1.2\n", {}, "population.avoidance_mean", 12, "[0, 1]"},
+      {"population unknown key", good + "[population]\ncorelation = 0.2\n", {}, "population.corelation", 12, "'correlation'"},
+      {"population not a number", good + "[population]\ncorrelation = weak\n", {}, "population.correlation", 12, "weak"},
+      {"population twice", replace(good, "secure-anxious", "population, population"), {}, "pairings.list", 10, "'population' is listed twice"},
+      {"--set population correlation", good, {"population.correlation=2"}, "population.correlation", 0, ""},
       {"--set unknown key", good, {"run.dayz=5"}, "run.dayz", 0, "'days'"},
       {"--set without =", good, {"run.days"}, "run.days", 0, ""},
       {"--set wrong type", good, {"run.days=abc"}, "run.days", 0, "abc"},

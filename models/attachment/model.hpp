@@ -503,9 +503,7 @@ void BasicModel<Math>::init(Block& b, const BlockSetup& setup) const {
     b.own_hi[i] = setup.own[i].hi;
     b.shared_lo[i] = setup.shared[i].lo;
     b.shared_hi[i] = setup.shared[i].hi;
-    const common::PairTraits traits =
-        common::draw_traits(setup.seed, stream::traits, setup.shared[i],
-                            spec_->styles[setup.style_a[i]], spec_->styles[setup.style_b[i]]);
+    const common::PairTraits traits = common::pair_traits(setup, i, stream::traits);
     for (int a = 0; a < 2; ++a) {
       const float x = traits.anxiety[a];
       const float v = traits.avoidance[a];

@@ -179,9 +179,7 @@ class Model {
 inline void Model::init(Block& b, const BlockSetup& setup) const {
   for (int i = 0; i < b.n; ++i) {
     b.own[i] = setup.own[i];
-    const common::PairTraits t =
-        common::draw_traits(setup.seed, stream::traits, setup.shared[i],
-                            spec_->styles[setup.style_a[i]], spec_->styles[setup.style_b[i]]);
+    const common::PairTraits t = common::pair_traits(setup, i, stream::traits);
     for (int a = 0; a < 2; ++a) {
       b.x[a][i] = t.anxiety[a];
       b.v[a][i] = t.avoidance[a];

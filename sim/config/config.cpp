@@ -14,6 +14,8 @@
 #include <sstream>
 #include <vector>
 
+#include "models/common/traits.hpp"
+
 namespace dyad {
 namespace {
 
@@ -97,13 +99,34 @@ const po::options_description& fixed_keys() {
         ("run.max_couples", po::value<std::int64_t>()->default_value(d.max_couples),
          "refuse runs with more couples than this (a guard against typos)")
         ("pairings.list", po::value<std::string>()->default_value("secure-secure"),
-         "comma-separated STYLE-STYLE pairs (partner a first), or all");
+         "comma-separated STYLE-STYLE pairs (partner a first), random, population, or all")
+        ("population.anxiety_mean", po::value<double>()->default_value(d.population.anxiety_mean),
+         "mean anxiety of the population pairing, [0, 1]")
+        ("population.avoidance_mean", po::value<double>()->default_value(d.population.avoidance_mean),
+         "mean avoidance of the population pairing, [0, 1]")
+        ("population.anxiety_sd", po::value<double>()->default_value(d.population.anxiety_sd),
+         "sd of anxiety before clipping to [0, 1], >= 0")
+        ("population.avoidance_sd", po::value<double>()->default_value(d.population.avoidance_sd),
+         "sd of avoidance before clipping to [0, 1], >= 0")
+        ("population.correlation", po::value<double>()->default_value(d.population.correlation),
+         "correlation of anxiety and avoidance within a person, (-1, 1)")
+        ("population.partner_correlation", po::value<double>()->default_value(d.population.partner_correlation),
+         "correlation of the same trait across partners (assortative pairing), (-1, 1)");
     return o;
   }();
   return keys;
 }
 
 constexpr const char* style_keys[] = {"anxiety", "avoidance", "spread", "prevalence"};
+constexpr const char* population_keys[] = {"anxiety_mean", "avoidance_mean", "anxiety_sd",
+                                           "avoidance_sd", "correlation", "partner_correlation"};
+
+double* population_field(Population& p, const std::string& key) {
+  return key == "anxiety_mean" ? &p.anxiety_mean : key == "avoidance_mean" ? &p.avoidance_mean
+       : key == "anxiety_sd" ? &p.anxiety_sd : key == "avoidance_sd" ? &p.avoidance_sd
+       : key == "correlation" ? &p.correlation : key == "partner_correlation" ? &p.partner_correlation
+       : nullptr;
+}
 
 // Converts `e.value` with the type registered for it, so that "2.5" is no int and
 // "10x" no number; the Boost error becomes one that names file, line and key.
@@ -134,7 +157,7 @@ bool valid_style_name(std::string_view name) {
 }
 
 std::vector<std::string> known_sections(const std::vector<StyleDef>& styles) {
-  std::vector<std::string> s = {"run", "pairings", "model", "sweep"};
+  std::vector<std::string> s = {"run", "pairings", "population", "model", "sweep"};
   for (const auto& style : styles) s.push_back("style." + style.name);
   return s;
 }
@@ -154,8 +177,8 @@ std::vector<Entry> scan(std::string_view text, const std::string& file) {
     if (line[0] == '[') {
       if (line.back() != ']') fail(at, "", fmt::format("malformed section header '{}'", line));
       section = trim(std::string_view(line).substr(1, line.size() - 2));
-      const bool known = section == "run" || section == "pairings" || section == "model" ||
-                         section == "sweep" || (section.rfind("style.", 0) == 0);
+      const bool known = section == "run" || section == "pairings" || section == "population" ||
+                         section == "model" || section == "sweep" || (section.rfind("style.", 0) == 0);
       if (!known)
         fail(at, section, "unknown section" +
                               suggestion(section, known_sections(default_styles())));
@@ -187,8 +210,8 @@ Entry parse_override(const std::string& text) {
     fail(at, "--set " + text, "expected --set SECTION.KEY=VALUE");
   Entry e{name.substr(0, dot), name.substr(dot + 1), trim(std::string_view(text).substr(eq + 1)), at};
   if (name.rfind("sweep.", 0) == 0) e = {"sweep", name.substr(6), e.value, at};  // keys have dots
-  const bool known = e.section == "run" || e.section == "pairings" || e.section == "model" ||
-                     e.section == "sweep" ||
+  const bool known = e.section == "run" || e.section == "pairings" || e.section == "population" ||
+                     e.section == "model" || e.section == "sweep" ||
                      (e.section.rfind("style.", 0) == 0 && valid_style_name(e.section.substr(6)));
   if (!known)
     fail(at, "--set " + name, "unknown section '" + e.section + "'" +
@@ -213,6 +236,12 @@ std::string resolved_text(const Config& c) {
   for (std::size_t p = 0; p < s.pairings.size(); ++p)
     t += (p ? ", " : "") + s.pairing_name(static_cast<int>(p));
   t += "\n";
+  const Population& pop = s.population;
+  t += fmt::format("\n# the traits of the population pairing (ECR dimensions on [0, 1])\n[population]\n"
+                   "anxiety_mean = {}\navoidance_mean = {}\nanxiety_sd = {}\navoidance_sd = {}\n"
+                   "correlation = {}\npartner_correlation = {}\n",
+                   pop.anxiety_mean, pop.avoidance_mean, pop.anxiety_sd, pop.avoidance_sd,
+                   pop.correlation, pop.partner_correlation);
   for (const auto& style : s.styles)
     t += fmt::format("\n[style.{}]\nanxiety = {}\navoidance = {}\nspread = {}\nprevalence = {}\n",
                      style.name, style.anxiety, style.avoidance, style.spread, style.prevalence);
@@ -238,7 +267,8 @@ std::string resolved_text(const Config& c) {
 }
 
 // [sweep]: mode, samples, seed, and the swept keys with their values. Only keys that
-// keep the shape of the output can be swept: model parameters and style centroids.
+// keep the shape of the output can be swept: model parameters, style centroids and
+// the population's parameters.
 Sweep parse_sweep(const std::vector<Entry>& entries, const Config& base,
                   std::vector<Origin>& axis_origins, Origin& mode_origin) {
   Sweep sweep;
@@ -271,10 +301,15 @@ Sweep parse_sweep(const std::vector<Entry>& entries, const Config& base,
       if (std::find(std::begin(style_keys), std::end(style_keys), name) == std::end(style_keys))
         fail(e.where, e.full(), "unknown key" + suggestion(name, {std::begin(style_keys), std::end(style_keys)}));
       sweepable = true;
+    } else if (section == "population") {
+      if (std::find(std::begin(population_keys), std::end(population_keys), name) == std::end(population_keys))
+        fail(e.where, e.full(), "unknown key" + suggestion(name, {std::begin(population_keys), std::end(population_keys)}));
+      sweepable = true;
     }
     if (!sweepable)
-      fail(e.where, e.full(), "cannot be swept: only model.* and style.NAME.* keys can (the others "
-                              "change the shape of the output; pairings are already a dimension)");
+      fail(e.where, e.full(), "cannot be swept: only model.*, style.NAME.* and population.* keys can "
+                              "(the others change the shape of the output; pairings are already a "
+                              "dimension)");
     for (const auto* earlier : axes)
       if (earlier->key == e.key) fail(e.where, e.full(), "swept twice");
     axes.push_back(&e);
@@ -368,9 +403,9 @@ Config resolve(std::vector<Entry> entries, const std::string& origin) {
     return it == last.end() ? nullptr : &it->second;
   };
 
-  // run.* and pairings.*: registered keys only.
+  // run.*, pairings.* and population.*: registered keys only.
   for (const auto& [key, e] : last) {
-    if (e.section != "run" && e.section != "pairings") continue;
+    if (e.section != "run" && e.section != "pairings" && e.section != "population") continue;
     if (!fixed_keys().find_nothrow(key, false)) {
       std::vector<std::string> names;
       for (const auto& o : fixed_keys().options())
@@ -401,6 +436,30 @@ Config resolve(std::vector<Entry> entries, const std::string& origin) {
   if (spec.days < 1) fail(c.origin_of("run.days"), "run.days", "must be at least 1");
   if (spec.couples < 1) fail(c.origin_of("run.couples"), "run.couples", "must be at least 1");
   if (spec.output.empty()) fail(c.origin_of("run.output"), "run.output", "must not be empty");
+
+  // The continuous population (the `population` pairing's traits).
+  for (const auto& [key, e] : last) {
+    if (e.section != "population") continue;
+    double& v = *population_field(spec.population, e.key);  // registered keys only (above)
+    v = typed<double>(e, "a number");
+    if (e.key.ends_with("_mean") && (v < 0 || v > 1))
+      fail(e.where, key, fmt::format("must lie in [0, 1] (a mean of an ECR dimension), got {}", v));
+    if (e.key.ends_with("_sd") && v < 0) fail(e.where, key, fmt::format("must be at least 0 (an sd), got {}", v));
+    if (e.key.ends_with("correlation") && !(v > -1 && v < 1))
+      fail(e.where, key, fmt::format("must lie strictly between -1 and 1 (a correlation), got {}", v));
+  }
+  {
+    // The 4x4 correlation of (x_a, v_a, x_b, v_b) is a Kronecker product and so
+    // positive definite whenever both correlations are in (-1, 1): this holds once
+    // they pass the check above, and is kept in case the structure ever changes.
+    double r[4][4], l[4][4];
+    common::population_correlation(spec.population, r);
+    if (!common::cholesky4(r, l))
+      fail(c.origin_of("population.correlation"), "population.correlation",
+           fmt::format("the correlations (correlation = {}, partner_correlation = {}) give a "
+                       "correlation matrix that is not positive definite",
+                       spec.population.correlation, spec.population.partner_correlation));
+  }
 
   // Styles: the four defaults, changed or joined by [style.NAME] sections.
   std::map<std::string, Origin> new_styles;  // name -> where it was first set
@@ -465,11 +524,23 @@ Config resolve(std::vector<Entry> entries, const std::string& origin) {
           spec.pairings.push_back({0, 0, true});
           continue;
         }
+        if (item == "population") {  // both partners' traits from [population]
+          if (!seen.insert({-2, -2}).second)
+            fail(at, "pairings.list", "pairing 'population' is listed twice");
+          // its couples are reported under the style of their traits' quadrant
+          for (const char* name : {"secure", "anxious", "avoidant", "fearful"})
+            if (std::find(style_names.begin(), style_names.end(), name) == style_names.end())
+              fail(at, "pairings.list", fmt::format("the population pairing labels couples by quadrant "
+                                                    "and needs the style '{}'", name));
+          spec.pairings.push_back({0, 0, false, true});
+          continue;
+        }
         const auto dash = item.find('-');
         if (item.empty() || dash == std::string::npos || dash == 0 || dash + 1 == item.size() ||
             item.find('-', dash + 1) != std::string::npos)
           fail(at, "pairings.list",
-               fmt::format("'{}' is not a pairing: write STYLE-STYLE, e.g. secure-anxious, or random", item));
+               fmt::format("'{}' is not a pairing: write STYLE-STYLE, e.g. secure-anxious, random or "
+                           "population", item));
         const PairingDef p{style_index(item.substr(0, dash)), style_index(item.substr(dash + 1))};
         if (!seen.insert({p.style_a, p.style_b}).second)
           fail(at, "pairings.list", fmt::format("pairing '{}' is listed twice", item));

@@ -1,6 +1,21 @@
 #include "sim/core/engine.hpp"
 
+#include <stdexcept>
+#include <string>
+
+#include "models/common/traits.hpp"
+
 namespace dyad {
+
+int population_label(const RunSpec& spec, float anxiety, float avoidance) {
+  // ECR-R midpoint 4 on 1-7 is 0.5 on [0, 1]; at or above it is the high side.
+  static constexpr const char* quadrant[2][2] = {{"secure", "avoidant"}, {"anxious", "fearful"}};
+  const char* name = quadrant[anxiety >= 0.5f][avoidance >= 0.5f];
+  for (int s = 0; s < static_cast<int>(spec.styles.size()); ++s)
+    if (spec.styles[s].name == name) return s;
+  throw std::invalid_argument(std::string("the population pairing labels couples by quadrant and needs the style '") +
+                              name + "'");
+}
 
 RunLayout make_layout(const RunSpec& spec) {
   RunLayout layout;
@@ -28,19 +43,28 @@ RunLayout make_layout(const RunSpec& spec) {
     }
     return last;  // u rounded up to the total
   };
+  // The population pairing: the traits are drawn in the model's init; the labels here
+  // are derived from the same draw (same stream and subject, so the same traits), by
+  // quadrant (population_label). They are for reporting only.
   for (int p = 0; p < static_cast<int>(spec.pairings.size()); ++p) {
     for (int k = 0; k < spec.couples; ++k) {
       layout.couple_pairing.push_back(p);
       layout.couple_replicate.push_back(k);
       int a = spec.pairings[p].style_a, b = spec.pairings[p].style_b;
+      const std::uint64_t id = static_cast<std::uint64_t>(p) * spec.couples + k;
+      // the couple's shared subject, as shared_subjects() keys it
+      const rng::Subject who = spec.common_random_numbers
+                                   ? rng::Subject{static_cast<std::uint32_t>(k), rng::shared_domain}
+                                   : rng::Subject{static_cast<std::uint32_t>(id), spec.point | rng::shared_domain};
       if (spec.pairings[p].random) {
-        const std::uint64_t id = static_cast<std::uint64_t>(p) * spec.couples + k;
-        const rng::Subject who = spec.common_random_numbers
-                                     ? rng::Subject{static_cast<std::uint32_t>(k), rng::shared_domain}
-                                     : rng::Subject{static_cast<std::uint32_t>(id), spec.point | rng::shared_domain};
         const auto bits = rng::draw(seed, 0, rng::random_pairing_stream, who);
         a = draw_style(bits[0]);
         b = draw_style(bits[1]);
+      } else if (spec.pairings[p].population) {
+        const common::PairTraits t =
+            common::draw_population_traits(seed, common::trait_stream, who, spec.population);
+        a = population_label(spec, t.anxiety[0], t.avoidance[0]);
+        b = population_label(spec, t.anxiety[1], t.avoidance[1]);
       }
       layout.style_a.push_back(static_cast<std::int8_t>(a));
       layout.style_b.push_back(static_cast<std::int8_t>(b));

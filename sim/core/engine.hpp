@@ -39,7 +39,13 @@ struct RunControl {
 };
 
 // Per-couple identity for the whole run, pairing-major: couple id = p * couples + k.
+// A couple of the `population` pairing gets style labels derived from its traits.
 RunLayout make_layout(const RunSpec& spec);
+// The style (index into spec.styles) a population partner is reported as: the quadrant
+// of (anxiety, avoidance) split at 0.5, the ECR-R midpoint: secure (low, low), anxious
+// (high, low), avoidant (low, high), fearful (high, high). Derived, not drawn. Throws
+// std::invalid_argument if spec.styles has no style of that name.
+int population_label(const RunSpec& spec, float anxiety, float avoidance);
 std::vector<rng::Subject> own_subjects(const RunLayout& layout);
 std::vector<rng::Subject> shared_subjects(const RunLayout& layout, bool common_random_numbers);
 
@@ -114,6 +120,7 @@ RunResult run(const RunSpec& spec, const typename M::Params& params, Sink& sink,
           setup.seed = rng::Seed(spec.seed);
           setup.own = {own.data() + first, static_cast<std::size_t>(size)};
           setup.shared = {shared.data() + first, static_cast<std::size_t>(size)};
+          setup.pairing = {layout.couple_pairing.data() + first, static_cast<std::size_t>(size)};
           setup.style_a = {layout.style_a.data() + first, static_cast<std::size_t>(size)};
           setup.style_b = {layout.style_b.data() + first, static_cast<std::size_t>(size)};
           model.init(*blocks[b], setup);

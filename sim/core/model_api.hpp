@@ -64,6 +64,10 @@ struct BlockSetup {
   rng::Seed seed{0};
   std::span<const rng::Subject> own;     // keyed by couple id
   std::span<const rng::Subject> shared;  // keyed by replicate under common random numbers
+  // Each couple's pairing (index into spec->pairings) and its partners' styles: for a
+  // `population` pairing the styles are labels derived from the drawn traits, and the
+  // traits come from spec->population (common::pair_traits).
+  std::span<const std::int32_t> pairing;
   std::span<const std::int8_t> style_a, style_b;
 };
 

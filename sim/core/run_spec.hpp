@@ -20,12 +20,38 @@ struct StyleDef {
   double prevalence = 0;
 };
 
+// The continuous population of the `population` pairing: both partners' anxiety and
+// avoidance drawn from one normal distribution of (x_a, v_a, x_b, v_b), clipped to
+// [0, 1] (models/common/traits.hpp draw_population_traits). Dimensions, not categories:
+// taxometric analyses of the ECR find attachment continuous (Fraley et al. 2015). The
+// ECR-R's 1-7 scale maps to [0, 1] as (score - 1) / 6, so its midpoint 4 is 0.5.
+struct Population {
+  // Mean anxiety, [0, 1]: ECR-R norms, anxiety about 3.6 on 1-7 (Fraley, Waller &
+  // Brennan 2000; Fraley's online norms), (3.6 - 1) / 6 = 0.43.
+  double anxiety_mean = 0.43;
+  // Mean avoidance, [0, 1]: about 2.9 on 1-7 in the same norms, (2.9 - 1) / 6 = 0.32.
+  double avoidance_mean = 0.32;
+  // sd of anxiety, [0, 1] units, >= 0: about 1.1 on 1-7 in the norms, 1.1 / 6 = 0.18.
+  double anxiety_sd = 0.18;
+  // sd of avoidance, [0, 1] units, >= 0: about 1.1 on 1-7 as for anxiety, 0.18.
+  double avoidance_sd = 0.18;
+  // Within-person correlation of anxiety and avoidance, in (-1, 1): the ECR-R's two
+  // dimensions correlate weakly, about 0.1-0.3 across samples.
+  double correlation = 0.20;
+  // Correlation of the same trait across partners (anxiety with anxiety, avoidance
+  // with avoidance), in (-1, 1): assortative pairing on attachment is small.
+  double partner_correlation = 0.15;
+};
+
 // Indices into RunSpec::styles: partner a's style and partner b's. The `random`
-// pairing draws both for every couple from the styles' prevalences instead.
+// pairing draws both for every couple from the styles' prevalences instead; the
+// `population` pairing draws the traits themselves from RunSpec::population, and its
+// couples' styles are only labels derived from the traits' quadrant (make_layout).
 struct PairingDef {
   int style_a = 0;
   int style_b = 0;
   bool random = false;
+  bool population = false;
 };
 
 enum class Record { summary, daily };
@@ -51,9 +77,11 @@ struct RunSpec {
   std::uint32_t point = 0;
   std::vector<StyleDef> styles;       // default: secure, anxious, avoidant, fearful
   std::vector<PairingDef> pairings;   // default: secure-secure
+  Population population;              // the traits of the `population` pairing
 
   std::string pairing_name(int p) const {
     if (pairings[p].random) return "random";
+    if (pairings[p].population) return "population";
     return styles[pairings[p].style_a].name + "-" + styles[pairings[p].style_b].name;
   }
   long long total_couples() const { return static_cast<long long>(couples) * pairings.size(); }

@@ -791,7 +791,9 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
     for (const auto& [name, values] : sides) {
       const Handle ds = dataset(name, H5T_STD_I8LE, {total}, {}, false);
       every_point(ds.get(), H5T_NATIVE_INT8, values->data(), name);
-      describe(ds.get(), fmt::format("attachment style of partner {} (index into the style coordinate)", name[6]),
+      describe(ds.get(),
+               fmt::format("attachment style of partner {} (index into the style coordinate; in the population "
+                           "pairing the quadrant of the traits, derived for reporting)", name[6]),
                nullptr);
       number_attr(ds.get(), "flag_values", H5T_STD_I8LE, H5T_NATIVE_INT8, flags.data(), styles);
       text_attr(ds.get(), "flag_meanings", join(style_names, " "));

@@ -148,6 +148,14 @@ def bad_input_cases():
     cfg_case("extra: spread = -0.1", text, "spread = -0.1", must=["spread"])
     text = with_line(GOOD, "[run]", "model = attachmnt")
     cfg_case("extra: unknown model attachmnt", text, "model = attachmnt", must=["model"])
+    text = GOOD + "\n[population]\ncorrelation = 1.5\n"
+    cfg_case("extra: population correlation = 1.5", text, "correlation = 1.5",
+             must=["population.correlation"])
+    text = GOOD + "\n[population]\navoidance_sd = -0.1\n"
+    cfg_case("extra: population avoidance_sd = -0.1", text, "avoidance_sd = -0.1",
+             must=["population.avoidance_sd"])
+    text = replace_line(GOOD, "list", "list = population, secure-secure, population")
+    cfg_case("extra: pairing population listed twice", text, "list =", must=["population", "twice"])
     cases.append(Case("extra: --set without '=' (run.days)",
                       ["run", "{cfg}", "--set", "run.days", "-o", "{out}", "--overwrite", "--quiet"],
                       must=["run.days"], config=GOOD, names_config=False))
@@ -367,7 +375,7 @@ def check_positive(exe, tmp):
     T.check("dyad with no command exits 2 and prints usage",
             proc.returncode == 2 and "usage" in (proc.stdout + proc.stderr).lower(), common.describe(proc))
 
-    for name in ("quick.ini", "secure_vs_mixed.ini"):
+    for name in ("quick.ini", "secure_vs_mixed.ini", "continuous_population.ini"):
         proc = common.run([exe, "validate", common.REPO / "configs" / name])
         T.check(f"dyad validate configs/{name} exits 0", proc.returncode == 0, common.describe(proc))
 
@@ -391,9 +399,13 @@ def check_positive(exe, tmp):
             for k in ("anxiety", "avoidance", "spread"):
                 if not ini.has_option(f"style.{style}", k):
                     missing.append(f"style.{style}.{k}")
+        for k in ("anxiety_mean", "avoidance_mean", "anxiety_sd", "avoidance_sd", "correlation",
+                  "partner_correlation"):
+            if not ini.has_option("population", k):
+                missing.append(f"population.{k}")
         params = model_parameter_names()
         missing += [f"model.{k}" for k in params if not ini.has_option("model", k)]
-        T.check(f"validate prints every key (run, pairings, 4 styles, {len(params)} model "
+        T.check(f"validate prints every key (run, pairings, population, 4 styles, {len(params)} model "
                 "parameters)", not missing and len(params) > 50,
                 f"missing: {missing[:12]}; sections {sections}")
         T.check("validate resolves the file's values (days 3, couples 4, the three pairings)",
