@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/app/analyze.hpp"
+#include "sim/app/apim_command.hpp"
 #include "sim/app/bench.hpp"
 #include "sim/app/commands.hpp"
 #include "sim/core/error.hpp"
@@ -33,6 +34,8 @@ commands:
   inspect FILE      provenance, dimensions, variables, sizes and completeness of a file
   analyze FILE      closed-form steady states and stability beside the simulated values
                     (models gottman and linear_love)
+  apim FILE         Actor-Partner Interdependence Model: actor and partner effects of
+                    anxiety and avoidance on an outcome, SE clustered by couple
   bench             engine throughput beside the random-number ceiling and the
                     straightforward implementation (docs/performance.md)
 
@@ -157,6 +160,28 @@ int dispatch(int argc, char** argv) {
       if (by.empty()) throw dyad::InputError("command line", 0, "--by", "give KEY[,KEY]");
     }
     return dyad::app::summarize(file, format, by);
+  }
+  if (command == "apim") {
+    po::options_description o("options");
+    o.add_options()("file", po::value<std::string>(), "a complete Dyad output file")(
+        "outcome", po::value<std::vector<std::string>>()->composing(),
+        "M: a run summary; person-level if run_M_a and run_M_b exist, else run_M for both "
+        "partners; repeatable (default: satisfaction, conflicts_per_week)")(
+        "pairing", po::value<std::string>(), "fit only the couples of this pairing (default: every couple)")(
+        "format", po::value<std::string>()->default_value("table"), "table, csv or json");
+    po::positional_options_description pos;
+    pos.add("file", 1);
+    const Parsed p = parse(command, o, pos, rest);
+    if (p.help) return 0;
+    if (!p.vm.count("file")) throw dyad::InputError("command line", 0, "", "dyad apim: give a FILE");
+    dyad::app::ApimArgs a;
+    a.file = p.vm["file"].as<std::string>();
+    a.outcomes = strings(p.vm, "outcome");
+    a.format = p.vm["format"].as<std::string>();
+    if (a.format != "table" && a.format != "csv" && a.format != "json")
+      throw dyad::InputError("command line", 0, "--format", "expected table, csv or json, got '" + a.format + "'");
+    if (p.vm.count("pairing")) a.pairing = p.vm["pairing"].as<std::string>();
+    return dyad::app::apim(a);
   }
   if (command == "bench") {
     const dyad::app::BenchArgs defaults;
