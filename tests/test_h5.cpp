@@ -196,6 +196,17 @@ TEST_CASE("H5Writer: a complete run reads back with the engine's numbers") {
   REQUIRE(f.couple_pairing.size() == n);
   CHECK(f.couple_pairing == sink.couple_pairing);
   CHECK(stored_config(path) == "[run]\ndays = 6\n");
+  // The traits, widened from float32 exactly, in the writer's order.
+  const char* trait_names[] = {"anxiety_a", "avoidance_a", "anxiety_b", "avoidance_b"};
+  REQUIRE(f.traits.size() == 4);
+  for (std::size_t t = 0; t < 4; ++t) {
+    CAPTURE(trait_names[t]);
+    const auto& values = f.traits.at(trait_names[t]);
+    REQUIRE(values.size() == n);
+    bool equal = true;
+    for (std::size_t i = 0; i < n; ++i) equal = equal && values[i] == static_cast<double>(sink.traits[t * n + i]);
+    CHECK(equal);
+  }
 
   SUBCASE("every run summary is bit-equal to what the engine produced") {
     REQUIRE(f.summary_names == sink.summary_names);

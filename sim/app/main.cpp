@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/app/analyze.hpp"
+#include "sim/app/apim_command.hpp"
 #include "sim/app/bench.hpp"
 #include "sim/app/commands.hpp"
 #include "sim/app/targets.hpp"
@@ -36,6 +37,8 @@ commands:
                     (models gottman and linear_love)
   targets [CONFIG]  the attachment model against every validation target (F1-F14 of
                     docs/model.md), each figure beside its band at 180 and 730 days
+  apim FILE         Actor-Partner Interdependence Model: actor and partner effects of
+                    anxiety and avoidance on an outcome, SE clustered by couple
   bench             engine throughput beside the random-number ceiling and the
                     straightforward implementation (docs/performance.md)
 
@@ -191,6 +194,28 @@ int dispatch(int argc, char** argv) {
     if (t.format != "table" && t.format != "json")
       throw dyad::InputError("command line", 0, "--format", "expected table or json, got '" + t.format + "'");
     return dyad::app::targets(t);
+  }
+  if (command == "apim") {
+    po::options_description o("options");
+    o.add_options()("file", po::value<std::string>(), "a complete Dyad output file")(
+        "outcome", po::value<std::vector<std::string>>()->composing(),
+        "M: a run summary; person-level if run_M_a and run_M_b exist, else run_M for both "
+        "partners; repeatable (default: satisfaction, conflicts_per_week)")(
+        "pairing", po::value<std::string>(), "fit only the couples of this pairing (default: every couple)")(
+        "format", po::value<std::string>()->default_value("table"), "table, csv or json");
+    po::positional_options_description pos;
+    pos.add("file", 1);
+    const Parsed p = parse(command, o, pos, rest);
+    if (p.help) return 0;
+    if (!p.vm.count("file")) throw dyad::InputError("command line", 0, "", "dyad apim: give a FILE");
+    dyad::app::ApimArgs a;
+    a.file = p.vm["file"].as<std::string>();
+    a.outcomes = strings(p.vm, "outcome");
+    a.format = p.vm["format"].as<std::string>();
+    if (a.format != "table" && a.format != "csv" && a.format != "json")
+      throw dyad::InputError("command line", 0, "--format", "expected table, csv or json, got '" + a.format + "'");
+    if (p.vm.count("pairing")) a.pairing = p.vm["pairing"].as<std::string>();
+    return dyad::app::apim(a);
   }
   if (command == "bench") {
     const dyad::app::BenchArgs defaults;

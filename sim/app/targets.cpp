@@ -2,7 +2,6 @@
 
 #include <fmt/core.h>
 
-#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +12,7 @@
 #include "models/attachment/model.hpp"
 #include "models/registry.hpp"
 #include "sim/config/config.hpp"
+#include "sim/core/apim.hpp"
 #include "sim/core/output.hpp"
 #include "sim/core/stats.hpp"
 
@@ -152,7 +152,11 @@ Population simulate(std::vector<PairingDef> pairings, int couples, int days, con
 }
 
 // The continuous population pairing (`[pairings] list = population`).
-PairingDef population_pairing() { return PairingDef{0, 0, true}; }
+PairingDef population_pairing() {
+  PairingDef p;
+  p.population = true;
+  return p;
+}
 
 // Least squares slope of y on x (NaN pairs skipped).
 double slope(const std::vector<double>& x, const std::vector<double>& y) {
@@ -169,38 +173,21 @@ double slope(const std::vector<double>& x, const std::vector<double>& y) {
   return sxy / sxx;
 }
 
-// The APIM's standardized coefficients and R^2 (SCIENCE.md "How the dyadic figures are
-// computed"): both partners stacked, own and partner traits, standardized, OLS.
-struct Apim {
-  double actor_anxiety = nan, actor_avoidance = nan, partner_anxiety = nan, partner_avoidance = nan;
-  double r_squared = nan;
-};
-Apim fit_apim(const Population& pop, int w, bool couple_outcome) {
-  std::vector<std::array<double, 5>> rows;
+// The APIM of SCIENCE.md "How the dyadic figures are computed" (sim/core/apim.hpp) over
+// window w: satisfaction per person, or conflicts a week for the couple.
+ApimResult apim(const Population& pop, int w, bool couple_outcome) {
+  std::vector<double> traits[4], outcome[2];
   pop.each(w, -1, [&](std::int64_t i) {
     for (int a = 0; a < 2; ++a) {
-      const int p = 1 - a;
-      const double y = couple_outcome ? pop.couple_per_week(w, i) : pop.person_satisfaction(w, a, i);
-      rows.push_back({pop.sink.anxiety(a, i), pop.sink.avoidance(a, i), pop.sink.anxiety(p, i),
-                      pop.sink.avoidance(p, i), y});
+      traits[2 * a].push_back(pop.sink.anxiety(a, i));
+      traits[2 * a + 1].push_back(pop.sink.avoidance(a, i));
+      outcome[a].push_back(couple_outcome ? pop.couple_per_week(w, i) : pop.person_satisfaction(w, a, i));
     }
   });
-  const auto n = static_cast<Eigen::Index>(rows.size());
-  Eigen::MatrixXd z(n, 5);
-  for (Eigen::Index r = 0; r < n; ++r)
-    for (int c = 0; c < 5; ++c) z(r, c) = rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)];
-  for (int c = 0; c < 5; ++c) {
-    const double mean = z.col(c).mean();
-    const double sd = std::sqrt((z.col(c).array() - mean).square().sum() / static_cast<double>(n - 1));
-    z.col(c) = (z.col(c).array() - mean) / sd;
-  }
-  Eigen::MatrixXd X(n, 5);
-  X.col(0).setOnes();
-  X.rightCols(4) = z.leftCols(4);
-  const Eigen::VectorXd y = z.col(4);
-  const Eigen::VectorXd beta = X.colPivHouseholderQr().solve(y);
-  const double ss_res = (y - X * beta).squaredNorm(), ss_tot = y.squaredNorm();
-  return {beta(1), beta(2), beta(3), beta(4), 1 - ss_res / ss_tot};
+  ApimOptions options;
+  options.bootstrap_resamples = 0;  // the targets read the estimates and R^2 alone
+  return fit_apim(traits[0], traits[1], traits[2], traits[3], outcome[0], couple_outcome ? outcome[0] : outcome[1],
+                  options);
 }
 
 }  // namespace
@@ -357,7 +344,13 @@ std::vector<TargetRow> measure_targets(const attachment::Params& params, const s
     }
     // F13 dyadic effect sizes
     {
-      const Apim sat = fit_apim(pop, w, false), conf = fit_apim(pop, w, true);
+      const ApimResult sat_fit = apim(pop, w, false), conf_fit = apim(pop, w, true);
+      struct {
+        double actor_anxiety, actor_avoidance, partner_anxiety, partner_avoidance, r_squared;
+      } sat{sat_fit.terms[0].estimate, sat_fit.terms[1].estimate, sat_fit.terms[2].estimate,
+            sat_fit.terms[3].estimate, sat_fit.r_squared},
+          conf{conf_fit.terms[0].estimate, conf_fit.terms[1].estimate, conf_fit.terms[2].estimate,
+               conf_fit.terms[3].estimate, conf_fit.r_squared};
       add("F13", h, "APIM satisfaction: actor anxiety", sat.actor_anxiety, "-0.35 to -0.10", within(sat.actor_anxiety, -0.35, -0.10));
       add("F13", h, "APIM satisfaction: actor avoidance", sat.actor_avoidance, "-0.40 to -0.15", within(sat.actor_avoidance, -0.40, -0.15));
       add("F13", h, "APIM satisfaction: partner anxiety", sat.partner_anxiety, "-0.25 to -0.02", within(sat.partner_anxiety, -0.25, -0.02));

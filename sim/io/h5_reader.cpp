@@ -370,6 +370,14 @@ DyadFile read_dyad_file(const std::string& path) {
     f.summary_names.push_back(metric);
     f.summaries[metric] = std::move(values);
   }
+  for (const char* name : {"anxiety_a", "avoidance_a", "anxiety_b", "avoidance_b"}) {
+    if (std::none_of(f.variables.begin(), f.variables.end(), [&](const VariableInfo& v) { return v.name == name; }))
+      continue;
+    auto values = r.values<double>(name, H5T_NATIVE_DOUBLE);
+    if (values.size() != f.couple_pairing.size())
+      r.fail(fmt::format("{} has {} values for {} couples", name, values.size(), f.couple_pairing.size()));
+    f.traits[name] = std::move(values);
+  }
   read_sweep(r, f);
   return f;
 }

@@ -27,6 +27,10 @@ struct DyadFile {
   std::vector<std::int32_t> couple_pairing;        // per couple
   std::vector<std::string> summary_names;          // run-summary variables, without prefix
   std::map<std::string, std::vector<double>> summaries;  // per couple, by summary name
+  // Per couple, the partners' sampled traits, by name: anxiety_a, avoidance_a,
+  // anxiety_b, avoidance_b (float32 in the file, widened exactly); those the file lacks
+  // are absent.
+  std::map<std::string, std::vector<double>> traits;
   std::string status;                              // running / complete / interrupted / failed
   int days = 0, days_completed = 0;                // a sweep: days_completed of its least advanced point
 
