@@ -10,8 +10,9 @@ writes, next to FILE (or into DIR), and prints the paths of:
   <stem>_conflicts_per_week.png  distribution over couples of conflicts per week, per pairing
 
 The band is the Student t interval of the mean over the couples of a pairing:
-mean +- t(0.975, n - 1) * sd / sqrt(n), with n the couples of the pairing (for the
-turn-toward rate, the couples that made a bid that day: the file's *_n variable).
+mean +- t(0.975, n - 1) * sd / sqrt(n), with n the couples of the pairing still together
+that day (intact_n; for the turn-toward rate, the couples that made a bid that day: the
+file's *_n variable).
 An incomplete file (status other than complete) is plotted up to days_completed and
 says so in the titles. Exit status 2 for a file that is not a Dyad output.
 
@@ -190,6 +191,8 @@ def daily_band(ds, metric, pairings, days):
     sd = np.asarray(ds[f"{metric}_sd"].values, dtype=float)[:days]
     if f"{metric}_n" in ds.variables:
         n = np.asarray(ds[f"{metric}_n"].values, dtype=float)[:days]
+    elif "intact_n" in ds.variables:  # couples that part leave the means (docs/output.md)
+        n = np.asarray(ds["intact_n"].values, dtype=float)[:days]
     else:
         n = np.broadcast_to(pairings.couples.astype(float), mean.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -255,8 +258,11 @@ def header(fig, heading, run, caption, note, width_chars=150):
 GROUP_LABELS = {1: "one partner secure", 2: "no secure partner"}
 
 
-def add_legend(ax, pairings):
-    """Legend outside the axes, grouped: secure-secure, then secure-X, then the pairings without a secure partner."""
+def add_legend(ax, pairings, labels=None):
+    """Legend outside the axes, grouped: secure-secure, then secure-X, then the pairings without a secure partner.
+
+    labels: optional text per pairing index in place of its name."""
+    labels = labels or {}
     handles, last = [], None
     for p in pairings.order:
         group = pairings.group[p]
@@ -264,7 +270,7 @@ def add_legend(ax, pairings):
             handles.append(Line2D([], [], color="none", label=GROUP_LABELS[group]))
         last = group
         handles.append(Line2D([], [], color=pairings.colour[p], lw=pairings.width[p],
-                              ls=pairings.dash[p], label=pairings.names[p]))
+                              ls=pairings.dash[p], label=labels.get(p, pairings.names[p])))
     legend = ax.legend(handles=handles, title="pairing (partner a-b)", loc="upper left",
                        bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=9, title_fontsize=9.5,
                        handlelength=2.8)
@@ -274,7 +280,8 @@ def add_legend(ax, pairings):
             text.set_fontstyle("italic")
             text.set_color("#555555")
             text.set_fontsize(8.5)
-        elif text.get_text() == pairings.names[pairings.order[0]] and pairings.group[pairings.order[0]] == 0:
+        elif (text.get_text() == labels.get(pairings.order[0], pairings.names[pairings.order[0]])
+              and pairings.group[pairings.order[0]] == 0):
             text.set_fontweight("bold")
 
 

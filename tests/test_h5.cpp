@@ -22,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -236,6 +237,11 @@ TEST_CASE("H5Writer: a complete run reads back with the engine's numbers") {
     const VariableInfo* rate_n = find("turn_toward_rate_n");
     REQUIRE(rate_n != nullptr);
     CHECK(rate_n->type == "int32");
+    const VariableInfo* intact = find("intact_n");
+    REQUIRE(intact != nullptr);
+    CHECK(intact->dims == std::vector<std::string>{"day", "pairing"});
+    CHECK(intact->shape == std::vector<std::uint64_t>{6, 3});
+    CHECK(intact->type == "int32");
     const VariableInfo* couple = find("couple");
     REQUIRE(couple != nullptr);
     CHECK(couple->dims == std::vector<std::string>{"couple"});
@@ -311,6 +317,9 @@ TEST_CASE("H5Writer: a complete run reads back with the engine's numbers") {
         for (int c = 0; c < spec.couples; ++c) k += !std::isnan(rate[d * n + p * spec.couples + c]);
         CHECK(rate_n[d * 3 + p] == k);
       }
+    // No couple of the attachment model parts: every couple is together every day.
+    const auto intact = h5.read<std::int32_t>("intact_n", H5T_NATIVE_INT32, 6 * 3);
+    CHECK(intact == std::vector<std::int32_t>(6 * 3, spec.couples));
   }
 }
 
@@ -675,6 +684,10 @@ TEST_CASE("H5Writer sweep: a point dimension, swept keys, couple_point, per-poin
   REQUIRE(find("tension_mean") != nullptr);
   CHECK(find("tension_mean")->dims == std::vector<std::string>{"point", "day", "pairing"});
   CHECK(find("tension_mean")->shape == std::vector<std::uint64_t>{3, 4, 2});
+  REQUIRE(find("intact_n") != nullptr);
+  CHECK(find("intact_n")->dims == std::vector<std::string>{"point", "day", "pairing"});
+  CHECK(find("intact_n")->shape == std::vector<std::uint64_t>{3, 4, 2});
+  CHECK(find("intact_n")->type == "int32");
   REQUIRE(find("tension") != nullptr);
   CHECK(find("tension")->dims == std::vector<std::string>{"day", "couple"});
   REQUIRE(find("model_work_load_b") != nullptr);
@@ -1037,4 +1050,146 @@ TEST_CASE("H5Writer sweep: a file-size limit fails the run cleanly; the points f
   CHECK(run_points(*w, s, {2}) == RunStatus::complete);
   CHECK(w->close(RunStatus::complete) == RunStatus::complete);
   CHECK(data_hash(path) == reference);
+}
+
+// Models whose couples can part (docs/output.md "Couples that part"): every daily metric of
+// a parted couple is NaN on the days after it parted. A synthetic run fed to the writer
+// directly, with one metric of each kind.
+namespace {
+constexpr MetricDef parting_daily[] = {
+    {"ratio", "a rate first: not what intact_n counts by", "1", MetricKind::rate},
+    {"events", "events of the day", "1", MetricKind::count},
+    {"level", "a level", "1", MetricKind::level},
+};
+constexpr MetricDef parting_summary[] = {
+    {"ratio", "a rate first: not what intact_n counts by", "1", MetricKind::rate},
+    {"events", "events of the day", "1", MetricKind::count},
+    {"level", "a level", "1", MetricKind::level},
+    {"dissolution_day", "day on which the couple parted (NaN: together at the end)", "day", MetricKind::level},
+};
+}  // namespace
+
+TEST_CASE("H5Writer: couples that part (NaN from the day after) leave intact_n and the means over the couples still together") {
+  RunSpec spec = h5_spec();
+  spec.pairings = {{0, 0}, {1, 2}};
+  spec.couples = 6;
+  spec.days = 9;
+  spec.record = Record::daily;
+  SUBCASE("record = daily: the nine days in one block") {}
+  SUBCASE("record = summary: a block per day") { spec.record = Record::summary; }
+  const int n = 12, days = 9;
+  // Parting day per couple (-1: together at the end). Pairing 0: three part, one of them
+  // on day 0 and two on the same day; pairing 1: every couple parts, the last on the
+  // last day (its values that day are real).
+  const int parted[n] = {-1, 0, 3, 3, -1, 6, 1, 2, 4, 5, 7, 8};
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  auto value = [&](int m, int day, int i) -> float {
+    if (parted[i] >= 0 && day > parted[i]) return nan;
+    if (m == 0) return (day + i) % 3 == 0 ? nan : 0.25f * static_cast<float>((i * 7 + day) % 5);  // a rate
+    if (m == 1) return static_cast<float>((i + 2 * day) % 4);
+    return 0.1f * static_cast<float>(i) + 0.01f * static_cast<float>(day);
+  };
+  RunLayout layout;
+  layout.spec = &spec;
+  layout.model = "synthetic";
+  layout.daily = parting_daily;
+  layout.summary = parting_summary;
+  for (int i = 0; i < n; ++i) {
+    layout.couple_pairing.push_back(i / 6);
+    layout.couple_replicate.push_back(i % 6);
+    layout.style_a.push_back(static_cast<std::int8_t>(spec.pairings[i / 6].style_a));
+    layout.style_b.push_back(static_cast<std::int8_t>(spec.pairings[i / 6].style_b));
+  }
+  const TempDir dir;
+  const std::string path = dir.file("parting.h5");
+  {
+    H5Writer writer(path, provenance(spec));
+    const int capacity = writer.days_per_write(layout);
+    REQUIRE(capacity >= 1);
+    writer.begin(layout, nullptr);
+    std::vector<float> buffer(std::size_t(3) * capacity * n);
+    for (int first = 0; first < days; first += capacity) {
+      DayBlock block;
+      block.first = first;
+      block.count = std::min(capacity, days - first);
+      block.capacity = capacity;
+      block.couples = n;
+      for (int m = 0; m < 3; ++m)
+        for (int j = 0; j < block.count; ++j)
+          for (int i = 0; i < n; ++i) buffer[(std::size_t(m) * capacity + j) * n + i] = value(m, first + j, i);
+      block.data = buffer.data();
+      writer.write_days(block);
+    }
+    // The three metrics' summaries are not under test here (0); then the parting days.
+    std::vector<double> summary(std::size(parting_summary) * n, 0.0);
+    for (int i = 0; i < n; ++i)
+      summary[3 * n + i] = parted[i] >= 0 ? parted[i] : std::numeric_limits<double>::quiet_NaN();
+    writer.finish(summary.data(), RunStatus::complete, days);
+  }
+  const DyadFile f = read_dyad_file(path);
+  REQUIRE(f.summaries.count("dissolution_day"));
+  CHECK(std::isnan(f.summaries.at("dissolution_day")[0]));
+  CHECK(f.summaries.at("dissolution_day")[11] == 8.0);
+
+  const H5File h5(path);
+  CHECK(h5.shape("intact_n") == std::vector<hsize_t>{9, 2});
+  const auto intact = h5.read<std::int32_t>("intact_n", H5T_NATIVE_INT32, days * 2);
+  const auto ratio_n = h5.read<std::int32_t>("ratio_n", H5T_NATIVE_INT32, days * 2);
+  for (int d = 0; d < days; ++d)
+    for (int p = 0; p < 2; ++p) {
+      CAPTURE(d);
+      CAPTURE(p);
+      int together = 0, rated = 0;
+      for (int i = 6 * p; i < 6 * p + 6; ++i) {
+        together += parted[i] < 0 || d <= parted[i];
+        rated += !std::isnan(value(0, d, i));
+      }
+      CHECK(intact[d * 2 + p] == together);
+      CHECK(ratio_n[d * 2 + p] == rated);  // the rate's own count, not intact_n
+    }
+  // By hand: pairing 0 keeps 6 couples on day 0, 5 on days 1-3, 3 on days 4-6, 2 after.
+  CHECK(intact[0] == 6);
+  CHECK(intact[1 * 2] == 5);
+  CHECK(intact[4 * 2] == 3);
+  CHECK(intact[8 * 2] == 2);
+  CHECK(intact[8 * 2 + 1] == 1);  // the couple that parts on the last day is still counted
+
+  // Means and sds of every kind over the couples still together (with a value).
+  for (int m = 0; m < 3; ++m) {
+    const std::string name = parting_daily[m].name;
+    CAPTURE(name);
+    const auto mean = h5.read<double>((name + "_mean").c_str(), H5T_NATIVE_DOUBLE, days * 2);
+    const auto sd = h5.read<double>((name + "_sd").c_str(), H5T_NATIVE_DOUBLE, days * 2);
+    for (int d = 0; d < days; ++d)
+      for (int p = 0; p < 2; ++p) {
+        CAPTURE(d);
+        CAPTURE(p);
+        std::vector<double> v;
+        for (int i = 6 * p; i < 6 * p + 6; ++i)
+          if (const float x = value(m, d, i); !std::isnan(x)) v.push_back(x);
+        double s = 0, ss = 0;
+        for (double x : v) s += x;
+        const double want_mean = v.empty() ? NAN : s / static_cast<double>(v.size());
+        for (double x : v) ss += (x - want_mean) * (x - want_mean);
+        const double want_sd = v.size() < 2 ? NAN : std::sqrt(ss / static_cast<double>(v.size() - 1));
+        const double got_mean = mean[d * 2 + p], got_sd = sd[d * 2 + p];
+        CHECK((std::isnan(want_mean) ? std::isnan(got_mean) : got_mean == doctest::Approx(want_mean).epsilon(1e-12)));
+        CHECK((std::isnan(want_sd) ? std::isnan(got_sd) : got_sd == doctest::Approx(want_sd).epsilon(1e-9)));
+      }
+  }
+  // The count metric on the last day of pairing 1: one couple left, its own value; no sd.
+  const auto events_mean = h5.read<double>("events_mean", H5T_NATIVE_DOUBLE, days * 2);
+  const auto events_sd = h5.read<double>("events_sd", H5T_NATIVE_DOUBLE, days * 2);
+  CHECK(events_mean[8 * 2 + 1] == value(1, 8, 11));
+  CHECK(std::isnan(events_sd[8 * 2 + 1]));
+  // Only count-based variables are kept integer: intact_n has no _FillValue.
+  {
+    const hid_t ds = H5Dopen2(h5.id, "intact_n", H5P_DEFAULT);
+    CHECK(H5Aexists(ds, "_FillValue") == 0);
+    CHECK(text_attr(ds, "units") == "1");
+    CHECK(text_attr(ds, "long_name") == "couples of the pairing still together that day (its events is not NaN)");
+    CHECK(H5DSget_num_scales(ds, 0) == 1);
+    CHECK(H5DSget_num_scales(ds, 1) == 1);
+    H5Dclose(ds);
+  }
 }

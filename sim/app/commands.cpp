@@ -405,6 +405,20 @@ int summarize(const std::string& file, const std::string& format, const std::vec
       rows.push_back({&group, metric, d, ref ? cohens_d(d, gather(*ref)) : NAN});
     }
   }
+  // Models whose couples part (run_dissolution_day): per group the share still together
+  // at the end and the Kaplan-Meier median day of parting. Couples together at the end
+  // are censored at the last day written (days, for a complete run or a done point).
+  const auto parting = f.summaries.find("dissolution_day");
+  const bool has_parting = parting != f.summaries.end();
+  std::map<const Group*, Survival> survivals;
+  if (has_parting)
+    for (const auto& [group, couples] : members) {
+      std::vector<double> days;
+      days.reserve(couples.size());
+      for (auto i : couples) days.push_back(parting->second[i]);
+      const double censor = f.is_sweep() ? f.days : f.days_completed;
+      survivals[&group] = survival(days, censor);
+    }
   std::vector<std::string> key_names;
   for (int k : keys) key_names.push_back(f.sweep_keys[k]);
   auto value_text = [](double v) { return fmt::format("{}", v); };
@@ -412,12 +426,18 @@ int summarize(const std::string& file, const std::string& format, const std::vec
   if (format == "csv") {
     fmt::print("pairing");
     for (const auto& k : key_names) fmt::print(",{}", k);
-    fmt::print(",metric,n,mean,sd,ci95_low,ci95_high,d_vs_secure_secure\n");
+    fmt::print(",metric,n,mean,sd,ci95_low,ci95_high,d_vs_secure_secure{}\n",
+               has_parting ? ",together_share,median_days_to_parting" : "");
     for (const auto& r : rows) {
       fmt::print("{}", f.pairings[r.group->pairing]);
       for (double v : r.group->values) fmt::print(",{}", value_text(v));
-      fmt::print(",{},{},{},{},{},{},{}\n", r.metric, r.d.n, number(r.d.mean), number(r.d.sd),
+      fmt::print(",{},{},{},{},{},{},{}", r.metric, r.d.n, number(r.d.mean), number(r.d.sd),
                  number(r.d.ci95_low), number(r.d.ci95_high), number(r.d_vs));
+      if (has_parting) {
+        const Survival& sv = survivals.at(r.group);
+        fmt::print(",{},{}", number(sv.together_share), number(sv.median_day));
+      }
+      fmt::print("\n");
     }
   } else if (format == "json") {
     fmt::print("[\n");
@@ -426,11 +446,17 @@ int summarize(const std::string& file, const std::string& format, const std::vec
       std::string by_text;
       for (std::size_t k = 0; k < key_names.size(); ++k)
         by_text += fmt::format("{}\"{}\": {}", k ? ", " : "", key_names[k], json_number(r.group->values[k]));
+      std::string parting_text;
+      if (has_parting) {
+        const Survival& sv = survivals.at(r.group);
+        parting_text = fmt::format(", \"together_share\": {}, \"median_days_to_parting\": {}",
+                                   json_number(sv.together_share), json_number(sv.median_day));
+      }
       fmt::print("  {{\"pairing\": \"{}\", {}\"metric\": \"{}\", \"n\": {}, \"mean\": {}, \"sd\": {}, "
-                 "\"ci95_low\": {}, \"ci95_high\": {}, \"d_vs_secure_secure\": {}}}{}\n",
+                 "\"ci95_low\": {}, \"ci95_high\": {}, \"d_vs_secure_secure\": {}{}}}{}\n",
                  f.pairings[r.group->pairing], key_names.empty() ? "" : "\"by\": {" + by_text + "}, ",
                  r.metric, r.d.n, json_number(r.d.mean), json_number(r.d.sd), json_number(r.d.ci95_low),
-                 json_number(r.d.ci95_high), json_number(r.d_vs), i + 1 < rows.size() ? "," : "");
+                 json_number(r.d.ci95_high), json_number(r.d_vs), parting_text, i + 1 < rows.size() ? "," : "");
     }
     fmt::print("]\n");
   } else {
@@ -442,8 +468,17 @@ int summarize(const std::string& file, const std::string& format, const std::vec
         std::string title = f.pairings[r.group->pairing];
         for (std::size_t k = 0; k < key_names.size(); ++k)
           title += fmt::format("{}{} = {}", k ? ", " : "   ", key_names[k], value_text(r.group->values[k]));
-        fmt::print("\n{}\n  {:<22} {:>6} {:>11} {:>10} {:>23} {:>8}\n", title, "metric", "n", "mean", "sd",
-                   "95% CI", "d vs s-s");
+        fmt::print("\n{}\n", title);
+        if (has_parting) {
+          const Survival& sv = survivals.at(r.group);
+          const std::string median =
+              std::isnan(sv.median_day) ? std::string("not reached") : fmt::format("day {}", sv.median_day);
+          fmt::print("  together_share {:.4g} ({} of {} couples together at the end)   "
+                     "median_days_to_parting {}\n",
+                     sv.together_share, sv.together, sv.n, median);
+        }
+        fmt::print("  {:<22} {:>6} {:>11} {:>10} {:>23} {:>8}\n", "metric", "n", "mean", "sd", "95% CI",
+                   "d vs s-s");
         last = r.group;
       }
       fmt::print("  {:<22} {:>6} {:>11.4g} {:>10.4g}   [{:>9.4g}, {:>9.4g}] {:>8.3g}\n", r.metric, r.d.n,

@@ -1,8 +1,10 @@
 #include "sim/core/stats.hpp"
 
 #include <boost/math/distributions/students_t.hpp>
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace dyad {
 
@@ -35,6 +37,45 @@ Describe describe(std::span<const double> values) {
   d.ci95_low = d.mean - half;
   d.ci95_high = d.mean + half;
   return d;
+}
+
+Survival survival(std::span<const double> parting_day, double censor_day) {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  Survival s;
+  s.n = static_cast<std::int64_t>(parting_day.size());
+  // Each couple's time: its parting day, or the censoring day; parting before censoring
+  // at the same time (censored couples are at risk on their last day).
+  struct Time {
+    double day;
+    bool parted;
+  };
+  std::vector<Time> times;
+  times.reserve(parting_day.size());
+  for (double d : parting_day) {
+    times.push_back({std::isnan(d) ? censor_day : d, !std::isnan(d)});
+    s.together += std::isnan(d);
+  }
+  s.together_share = s.n > 0 ? static_cast<double>(s.together) / static_cast<double>(s.n) : nan;
+  s.median_day = nan;
+  std::sort(times.begin(), times.end(), [](const Time& a, const Time& b) {
+    return a.day != b.day ? a.day < b.day : a.parted > b.parted;
+  });
+  double estimate = 1;
+  std::size_t i = 0;
+  while (i < times.size()) {
+    const double day = times[i].day;
+    const double at_risk = static_cast<double>(times.size() - i);
+    std::size_t parted = 0;
+    for (; i < times.size() && times[i].day == day; ++i) parted += times[i].parted;
+    if (parted == 0) continue;
+    estimate *= 1 - static_cast<double>(parted) / at_risk;
+    // Tolerance: products like (2/3)(3/4) are 0.5 in exact arithmetic.
+    if (estimate <= 0.5 + 1e-12) {
+      s.median_day = day;
+      break;
+    }
+  }
+  return s;
 }
 
 double cohens_d(const Describe& group, const Describe& reference) {

@@ -240,13 +240,19 @@ struct H5Writer::Impl {
   };
   std::vector<Segment> segments;
   std::vector<Handle> daily_ds, mean_ds, sd_ds, count_ds, run_ds, trait_ds;  // count_ds: rates only
+  // intact_n: per (point,) day and pairing, the couples whose value of the metric
+  // intact_metric (the first daily metric that is not a rate) is not NaN, i.e. the
+  // couples still together (a parted couple's metrics are all NaN after the day it
+  // parted). -1: every metric is a rate, and every couple is counted.
+  Handle intact_ds;
+  int intact_metric = -1;
   // One selection object per shape, re-selected per write: creating dataspaces per
   // write costs more than the small writes themselves.
   Handle day_couple_space, stat_space, couple_space, couple_row;
   // Reused per day block: per-pairing accumulators, and results [day of the block][pairing].
   std::vector<double> sum, squares, mean, sd;
   std::vector<std::int64_t> valid;
-  std::vector<std::int32_t> count;
+  std::vector<std::int32_t> count, intact;
   std::chrono::steady_clock::time_point last_flush;
 
   hsize_t offset() const { return static_cast<hsize_t>(point) * static_cast<hsize_t>(n); }
@@ -534,7 +540,7 @@ struct H5Writer::Impl {
     for (auto* group : {&daily_ds, &mean_ds, &sd_ds, &count_ds, &run_ds, &trait_ds})
       for (auto& h : *group) h.release();
     for (auto* h : {&day_couple_space, &stat_space, &couple_space, &couple_row, &status_ds,
-                    &message_ds, &point_days_ds, &file})
+                    &message_ds, &point_days_ds, &intact_ds, &file})
       h->release();
   }
   // Entry points refuse a broken writer: its file is given up.
@@ -589,6 +595,13 @@ struct H5Writer::Impl {
     for (auto* v : {&mean, &sd}) v->assign(rows, 0.0);
     valid.assign(n_pairings, 0);
     count.assign(rows, 0);
+    intact_metric = -1;
+    for (std::size_t m = 0; m < daily.size() && intact_metric < 0; ++m)
+      if (daily[m].kind != MetricKind::rate) intact_metric = static_cast<int>(m);
+    // Without such a metric every couple counts: the block's rows are the couple counts.
+    intact.assign(rows, 0);
+    for (const Segment& g : segments)
+      for (int j = 0; j < block_days; ++j) intact[std::size_t(j) * n_pairings + g.pairing] += static_cast<std::int32_t>(g.count);
   }
 
   // Every point of a sweep has the same couples, days, pairings and metrics.
@@ -656,7 +669,7 @@ struct H5Writer::Impl {
     for (auto* group : {&daily_ds, &mean_ds, &sd_ds, &count_ds, &run_ds, &trait_ds})
       for (auto& h : *group) h.reset();
     for (auto* h : {&day_couple_space, &stat_space, &couple_space, &couple_row, &status_ds,
-                    &message_ds, &point_days_ds})
+                    &message_ds, &point_days_ds, &intact_ds})
       h->reset();
     if (file && file.reset() < 0) {
       // HDF5 keeps an id whose close failed; nothing may touch it again (its exit
@@ -847,6 +860,15 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
     }
     count_ds.push_back(std::move(count_var));
   }
+  {
+    // int32 like the M_n counts: a number of couples, exact, and kept integer by xarray
+    // (no _FillValue; never-written days read as 0, as M_n's do).
+    intact_ds = dataset("intact_n", H5T_STD_I32LE, stat_dims, stat_chunk, false, stat_cache);
+    const std::string by =
+        intact_metric >= 0 ? fmt::format(" (its {} is not NaN)", layout.daily[intact_metric].name) : "";
+    describe(intact_ds.get(), fmt::format("couples of the pairing still together that day{}", by), "1");
+    attach_stat(intact_ds.get());
+  }
 
   // Per couple and day, only under record = daily.
   if (record_daily) {
@@ -901,6 +923,7 @@ void H5Writer::Impl::open_layout(const RunLayout& layout) {
     count_ds.push_back(m.kind == MetricKind::rate ? open(std::string(m.name) + "_n") : Handle());
     if (record_daily) daily_ds.push_back(open(m.name));
   }
+  intact_ds = open("intact_n");
   for (const MetricDef& m : layout.summary) run_ds.push_back(open(std::string("run_") + m.name));
   make_selections();
 }
@@ -1231,7 +1254,13 @@ void H5Writer::write_days(const DayBlock& block) {
       w.ok(H5Dwrite(w.count_ds[m].get(), H5T_NATIVE_INT32, pairing_rows.get(), w.stat_space.get(), H5P_DEFAULT,
                     w.count.data()),
            w.daily[m].name);
+    // The couples counted in the means of this metric are the couples still together.
+    if (metric == w.intact_metric)
+      std::copy(w.count.begin(), w.count.begin() + std::ptrdiff_t(block.count) * w.n_pairings, w.intact.begin());
   }
+  w.ok(H5Dwrite(w.intact_ds.get(), H5T_NATIVE_INT32, pairing_rows.get(), w.stat_space.get(), H5P_DEFAULT,
+                w.intact.data()),
+       "intact_n");
   w.point_days[w.point] = std::max(w.point_days[w.point], block.first + block.count);
 
   const auto now = std::chrono::steady_clock::now();

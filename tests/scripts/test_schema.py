@@ -173,6 +173,7 @@ def check_xarray(path):
         for m in RATE_METRICS:
             expected[f"{m}_n"] = (("day", "pairing"), "iu", None)
         expected["replicate"] = (("couple",), "iu", None)
+        expected["intact_n"] = (("day", "pairing"), "i", 4)
         bad = []
         for name, (dims, kind, size) in expected.items():
             if name not in ds.variables:
@@ -278,6 +279,10 @@ def check_pairing_stats(ds):
             not sd_bad, "; ".join(sd_bad))
     T.check("turn_toward_rate_n counts the couples with a rate (not NaN), every day",
             not n_bad, "; ".join(n_bad))
+    intact = np.asarray(ds["intact_n"].values)
+    T.check("intact_n: every couple is together every day (the model has no parting)",
+            np.array_equal(intact, np.full((DAYS, N_PAIRINGS), COUPLES))
+            and ds["intact_n"].attrs.get("units") == "1", f"{intact[:3]} {dict(ds['intact_n'].attrs)}")
     has_nan = bool(np.isnan(np.asarray(ds["turn_toward_rate"].values)).any())
     print(f"  note: per-couple turn_toward_rate has NaN days: {has_nan}", flush=True)
 
