@@ -8,7 +8,8 @@ goes config -> dyad plan -> dyad run -> file -> dyad sensitivity; the 95% interv
 cover the analytic S1 = 0.3139, 0.4424, 0 and ST = 0.5576, 0.4424, 0.2437. The same A, B
 and AB_i rows, read from the file, go to OpenTURNS (Saltelli and Jansen estimators), whose
 indices must lie within the intervals. Morris' mu, mu*, sigma are recomputed with numpy
-from the file; second order, the formats and the bad-input rows (exit 2) follow.
+from the file, Morris ranks Sobol's G function's inputs in their known order;
+second order, the formats and the bad-input rows (exit 2) follow.
 Prints one line per check and `N passed, M failed` last.
 """
 import csv
@@ -200,6 +201,24 @@ def check_morris(exe, tmp):
                 float(r["mu_star_low"]) <= float(r["mu_star"]) <= float(r["mu_star_high"]), r)
 
 
+def check_morris_g(exe, tmp):
+    """Morris on Sobol's G function (a = 0, 1, 4.5, 9, 99, 99): mu* ranks x1 > x2 > x3 > x4 > x5, x6."""
+    out = tmp / "g.h5"
+    keys = "".join(f"model.x{i} = 0:1\n" for i in range(1, 7))
+    cfg = common.write(tmp / "g.ini", f"[run]\nmodel = g_function\ndays = 1\ncouples = 1\noutput = {out}\n\n"
+                                      f"[pairings]\nlist = secure-secure\n\n[sweep]\nmode = morris\ntrajectories = 40\n"
+                                      f"levels = 4\nseed = 7\n{keys}")
+    run = common.run([exe, "run", cfg, "-q"], timeout=600)
+    if not T.check("morris G function: 40 x 7 = 280 points run", run.returncode == 0, common.describe(run)):
+        return
+    proc = run_sensitivity(exe, out, "--format", "csv", "--bootstrap", "500")
+    rows = list(csv.DictReader(io.StringIO(proc.stdout))) if proc.returncode == 0 else []
+    star = [float(r["mu_star"]) for r in rows]
+    print("  G function mu*: " + ", ".join(f"{v:.4f}" for v in star), flush=True)
+    T.check("morris G function: mu* falls as a_i grows (x1 > x2 > x3 > x4 > x5, x6)",
+            len(star) == 6 and star[0] > star[1] > star[2] > star[3] > max(star[4], star[5]), common.describe(proc))
+
+
 def check_bad_input(exe, tmp):
     out = tmp / "bad.h5"
     cases = [
@@ -234,6 +253,7 @@ def main():
         T.guard("sobol path", check_sobol_path, exe, tmp)
         T.guard("second order", check_second_order, exe, tmp)
         T.guard("morris", check_morris, exe, tmp)
+        T.guard("morris on the G function", check_morris_g, exe, tmp)
         T.guard("bad input", check_bad_input, exe, tmp)
     T.finish()
 
