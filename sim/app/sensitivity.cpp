@@ -48,6 +48,9 @@ std::vector<int> choose(const std::vector<std::string>& asked, const std::vector
   return chosen;
 }
 
+// dummy.NAME: swept, read by no model (sim/config/config.cpp): its index is the noise floor.
+bool is_dummy(const std::string& key) { return key.rfind("dummy.", 0) == 0; }
+
 }  // namespace
 
 int sensitivity(const SensitivityArgs& args) {
@@ -145,6 +148,11 @@ int sensitivity(const SensitivityArgs& args) {
         fmt::print("\n{}  {}\n", pname, mname);
       if (sobol) {
         const SobolIndices ix = sobol_indices(y, k, second, args.bootstrap, args.seed);
+        // The noise floor: the highest upper bound of ST among dummy.* keys (read by no model).
+        double floor = NAN;
+        for (int i = 0; i < k; ++i)
+          if (is_dummy(f.sweep_keys[i])) floor = std::isnan(floor) ? ix.total[i].high : std::max(floor, ix.total[i].high);
+        auto noise = [&](int i) { return !std::isnan(floor) && !is_dummy(f.sweep_keys[i]) && ix.total[i].low <= floor; };
         if (args.format == "table")
           fmt::print("  {:<28} {:>9} {:>21} {:>9} {:>21}\n", "key", "S1", "95% CI", "ST", "95% CI");
         for (int i = 0; i < k; ++i) {
@@ -163,14 +171,16 @@ int sensitivity(const SensitivityArgs& args) {
                                   json(v.low), json(v.high));
               }
             fmt::print("{}  {{\"pairing\": \"{}\", \"metric\": \"{}\", \"key\": \"{}\", \"S1\": {}, \"S1_low\": {}, "
-                       "\"S1_high\": {}, \"ST\": {}, \"ST_low\": {}, \"ST_high\": {}{}}}",
+                       "\"S1_high\": {}, \"ST\": {}, \"ST_low\": {}, \"ST_high\": {}{}{}}}",
                        first_json ? "" : ",\n", pname, mname, f.sweep_keys[i], json(s1.value), json(s1.low),
                        json(s1.high), json(st.value), json(st.low), json(st.high),
-                       second ? ", \"S2\": {" + s2 + "}" : "");
+                       second ? ", \"S2\": {" + s2 + "}" : "",
+                       std::isnan(floor) ? "" : fmt::format(", \"within_noise\": {}", noise(i) ? "true" : "false"));
             first_json = false;
           } else {
-            fmt::print("  {:<28} {:>9.4f}   [{:>8.4f}, {:>8.4f}] {:>9.4f}   [{:>8.4f}, {:>8.4f}]\n", f.sweep_keys[i],
-                       s1.value, s1.low, s1.high, st.value, st.low, st.high);
+            fmt::print("  {:<28} {:>9.4f}   [{:>8.4f}, {:>8.4f}] {:>9.4f}   [{:>8.4f}, {:>8.4f}]{}\n", f.sweep_keys[i],
+                       s1.value, s1.low, s1.high, st.value, st.low, st.high,
+                       is_dummy(f.sweep_keys[i]) ? "  noise floor" : noise(i) ? "  within noise" : "");
           }
         }
         if (second && args.format == "table") {
@@ -182,9 +192,18 @@ int sensitivity(const SensitivityArgs& args) {
                          v.value, v.low, v.high);
             }
         }
-        if (args.format == "table") fmt::print("  variance of the metric over A and B: {:.6g}\n", ix.variance);
+        if (args.format == "table") {
+          fmt::print("  variance of the metric over A and B: {:.6g}\n", ix.variance);
+          if (!std::isnan(floor))
+            fmt::print("  noise floor: ST upper bound {:.4f} of the dummy key(s); \"within noise\": ST's interval "
+                       "reaches it\n", floor);
+        }
       } else {
         const MorrisIndices m = morris_indices(y, moved, up, k, delta, args.bootstrap, args.seed);
+        double floor = NAN;
+        for (int i = 0; i < k; ++i)
+          if (is_dummy(f.sweep_keys[i])) floor = std::isnan(floor) ? m.mu_star[i].high : std::max(floor, m.mu_star[i].high);
+        auto noise = [&](int i) { return !std::isnan(floor) && !is_dummy(f.sweep_keys[i]) && m.mu_star[i].low <= floor; };
         if (args.format == "table")
           fmt::print("  {:<28} {:>10} {:>10} {:>23} {:>10}\n", "key", "mu", "mu*", "95% CI of mu*", "sigma");
         for (int i = 0; i < k; ++i) {
@@ -194,13 +213,15 @@ int sensitivity(const SensitivityArgs& args) {
                        num(s.low), num(s.high), num(m.sigma[i]));
           } else if (args.format == "json") {
             fmt::print("{}  {{\"pairing\": \"{}\", \"metric\": \"{}\", \"key\": \"{}\", \"mu\": {}, \"mu_star\": {}, "
-                       "\"mu_star_low\": {}, \"mu_star_high\": {}, \"sigma\": {}}}",
+                       "\"mu_star_low\": {}, \"mu_star_high\": {}, \"sigma\": {}{}}}",
                        first_json ? "" : ",\n", pname, mname, f.sweep_keys[i], json(m.mu[i]), json(s.value),
-                       json(s.low), json(s.high), json(m.sigma[i]));
+                       json(s.low), json(s.high), json(m.sigma[i]),
+                       std::isnan(floor) ? "" : fmt::format(", \"within_noise\": {}", noise(i) ? "true" : "false"));
             first_json = false;
           } else {
-            fmt::print("  {:<28} {:>10.4g} {:>10.4g}   [{:>9.4g}, {:>9.4g}] {:>10.4g}\n", f.sweep_keys[i], m.mu[i],
-                       s.value, s.low, s.high, m.sigma[i]);
+            fmt::print("  {:<28} {:>10.4g} {:>10.4g}   [{:>9.4g}, {:>9.4g}] {:>10.4g}{}\n", f.sweep_keys[i], m.mu[i],
+                       s.value, s.low, s.high, m.sigma[i],
+                       is_dummy(f.sweep_keys[i]) ? "  noise floor" : noise(i) ? "  within noise" : "");
           }
         }
       }

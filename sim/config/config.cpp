@@ -280,8 +280,10 @@ Sweep parse_sweep(const std::vector<Entry>& entries, const Config& base,
         fail(e.where, e.full(), "unknown key" + suggestion(name, {std::begin(style_keys), std::end(style_keys)}));
       sweepable = true;
     }
+    // dummy.NAME: a key no model reads, the noise floor of a sensitivity analysis
+    if (section == "dummy" && name.find('.') == std::string::npos) sweepable = true;
     if (!sweepable)
-      fail(e.where, e.full(), "cannot be swept: only model.* and style.NAME.* keys can (the others "
+      fail(e.where, e.full(), "cannot be swept: only model.*, style.NAME.* and dummy.NAME keys can (the others "
                               "change the shape of the output; pairings are already a dimension)");
     for (const auto* earlier : axes)
       if (earlier->key == e.key) fail(e.where, e.full(), "swept twice");
@@ -598,6 +600,7 @@ Config load_config_text(std::string_view text, const std::string& origin,
       std::vector<Entry> point_entries = base_entries;
       for (std::size_t k = 0; k < c.sweep.axes.size(); ++k) {
         const std::string& key = c.sweep.axes[k].key;
+        if (key.rfind("dummy.", 0) == 0) continue;  // read by nothing
         const auto dot = key.rfind('.');
         point_entries.push_back({key.substr(0, dot), key.substr(dot + 1),
                                  fmt::format("{}", c.sweep.points[p][k]), axis_origins[k]});

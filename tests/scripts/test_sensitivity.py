@@ -219,6 +219,24 @@ def check_morris_g(exe, tmp):
             len(star) == 6 and star[0] > star[1] > star[2] > star[3] > max(star[4], star[5]), common.describe(proc))
 
 
+def check_dummy(exe, tmp):
+    """dummy.NAME is swept but read by no model: its indices are the noise floor (0 for ishigami)."""
+    out = tmp / "dummy.h5"
+    cfg = common.write(tmp / "dummy.ini", config(out, "mode = sobol\nsamples = 256\n") + "dummy.noise = 0:1\n")
+    run = common.run([exe, "run", cfg, "-q"], timeout=600)
+    if not T.check("dummy key: a sobol sweep with dummy.noise runs (4 keys, 1536 points)", run.returncode == 0,
+                   common.describe(run)):
+        return
+    table = run_sensitivity(exe, out, "--bootstrap", "200")
+    T.check("dummy key: the table names the noise floor", "noise floor" in table.stdout, common.describe(table))
+    js = json.loads(run_sensitivity(exe, out, "--format", "json", "--bootstrap", "200").stdout)
+    dummy = [r for r in js["indices"] if r["key"] == "dummy.noise"]
+    x1 = [r for r in js["indices"] if r["key"] == "model.x1"]
+    T.check("dummy key: its S1 and ST are 0 (no model reads it); x1 rises above it",
+            len(dummy) == 1 and abs(dummy[0]["ST"]) < 1e-12 and abs(dummy[0]["S1"]) < 1e-12
+            and x1 and x1[0]["within_noise"] is False, js)
+
+
 def check_bad_input(exe, tmp):
     out = tmp / "bad.h5"
     cases = [
@@ -254,6 +272,7 @@ def main():
         T.guard("second order", check_second_order, exe, tmp)
         T.guard("morris", check_morris, exe, tmp)
         T.guard("morris on the G function", check_morris_g, exe, tmp)
+        T.guard("dummy key", check_dummy, exe, tmp)
         T.guard("bad input", check_bad_input, exe, tmp)
     T.finish()
 
