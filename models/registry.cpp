@@ -4,7 +4,9 @@
 #include <stdexcept>
 
 #include "models/attachment/model.hpp"
+#include "models/g_function/model.hpp"
 #include "models/gottman/model.hpp"
+#include "models/ishigami/model.hpp"
 #include "models/linear_love/model.hpp"
 
 namespace dyad {
@@ -28,6 +30,8 @@ const ModelInfo registry[] = {
     entry<attachment::Model>("attachment styles, bids for connection and autonomy (docs/model.md)"),
     entry<gottman::Model>("Gottman-Murray difference equations of affect in conversation (docs/models.md)"),
     entry<linear_love::Model>("linear love dynamics of Strogatz and Rinaldi, integrated exactly (docs/models.md)"),
+    entry<ishigami::Model>("verification model: the Ishigami function of model.x1..x3, known Sobol indices (docs/models.md)"),
+    entry<g_function::Model>("verification model: Sobol's G function of model.x1..x6, inputs ranked by a1..a6 (docs/models.md)"),
 };
 
 }  // namespace

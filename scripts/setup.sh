@@ -9,7 +9,7 @@ packages=(
   libeigen3-dev libboost-program-options-dev libhdf5-dev hdf5-tools
   libfmt-dev doctest-dev librandom123-dev
   python3-h5py python3-numpy python3-matplotlib python3-xarray python3-netcdf4
-  python3-h5netcdf netcdf-bin python3-pandas python3-statsmodels
+  python3-h5netcdf netcdf-bin python3-pandas python3-statsmodels python3-openturns
   clang-14 libclang-rt-14-dev
 )
 missing=()

@@ -21,6 +21,7 @@
 #include "models/common/stability.hpp"
 #include "models/common/traits.hpp"
 #include "models/gottman/model.hpp"
+#include "models/ishigami/model.hpp"
 #include "models/linear_love/model.hpp"
 #include "models/registry.hpp"
 #include "sim/config/config.hpp"
@@ -565,4 +566,19 @@ TEST_CASE("dyad run, summarize and analyze on the example configs of the classic
   const Output bad = shell(exe + " analyze '" + (dir / "missing.h5").string() + "'");
   CHECK(bad.status == 2);
   fs::remove_all(dir);
+}
+
+TEST_CASE("ishigami: (IS1) by hand, every couple of a point the same y") {
+  constexpr double pi = 3.141592653589793;
+  CHECK(ishigami::ishigami(pi / 2, pi / 2, 1, 7, 0.1) == doctest::Approx(1 + 7 + 0.1));
+  CHECK(ishigami::ishigami(0, pi / 2, 2, 7, 0.1) == doctest::Approx(7));
+  CHECK(ishigami::ishigami(-pi / 2, 0, 2, 7, 0.1) == doctest::Approx(-1 - 1.6));
+  const Config c = load_config_text("[run]\nmodel = ishigami\ndays = 2\ncouples = 3\noutput = i.h5\n"
+                                    "[pairings]\nlist = secure-secure\n[model]\nx1 = 1.5707963267948966\n"
+                                    "x2 = 1.5707963267948966\nx3 = 1\n", "i.ini");
+  test::HashSink one, three;
+  run_model(c.spec, c.model_params, one, ExecOptions{1, 512});
+  run_model(c.spec, c.model_params, three, ExecOptions{3, 1});
+  CHECK(one.hash == three.hash);
+  CHECK_THROWS_AS(load_config_text("[run]\nmodel = ishigami\n[model]\nx1 = inf\n", "bad.ini"), InputError);
 }

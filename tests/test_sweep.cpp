@@ -191,3 +191,146 @@ TEST_CASE("the random pairing: styles drawn by prevalence, the same couples at e
                                    "[style.fearful]\nprevalence = 0\n", "none.ini"),
                   InputError);
 }
+
+TEST_CASE("sobol: Saltelli's design in SALib's order, from Boost's Sobol points 1..N") {
+  const std::string sweep = "[sweep]\nmode = sobol\nsamples = 8\nmodel.work_load_a = 0.1:0.5\n"
+                            "model.work_load_b = 0.1:0.5\nmodel.b0 = log:1:4\n";
+  const Config c = load_config_text(base + sweep, "s.ini");
+  const int k = 3, n = 8;
+  REQUIRE(c.points.size() == static_cast<std::size_t>(n * (k + 2)));
+  REQUIRE(c.sweep.design.size() == c.points.size());
+  const auto& pts = c.sweep.points;
+  const auto& roles = c.sweep.design;
+  for (int j = 0; j < n; ++j) {
+    const int first = j * (k + 2);
+    CHECK(roles[first].role == DesignRole::A);
+    CHECK(roles[first + k + 1].role == DesignRole::B);
+    for (int q = first; q < first + k + 2; ++q) {
+      CHECK(roles[q].row == j);
+      CHECK(roles[q].step == q - first);
+    }
+    const auto& a = pts[first];
+    const auto& b = pts[first + k + 1];
+    for (int i = 0; i < k; ++i) {
+      const auto& ab = pts[first + 1 + i];
+      CHECK(roles[first + 1 + i].role == DesignRole::AB);
+      CHECK(roles[first + 1 + i].key == i);
+      for (int m = 0; m < k; ++m) CHECK(ab[m] == (m == i ? b[m] : a[m]));
+    }
+    for (const auto* p : {&a, &b}) {
+      CHECK((*p)[0] > 0.1);
+      CHECK((*p)[0] < 0.5);
+      CHECK((*p)[2] > 1);
+      CHECK((*p)[2] < 4);
+    }
+  }
+  // Row 0 is Boost's first point, (1/2, ..., 1/2): the middle of each range (log: 2).
+  CHECK(pts[0][0] == doctest::Approx(0.3));
+  CHECK(pts[0][2] == doctest::Approx(2.0));
+  // Row 1 is (3/4, 1/4, 1/4, ...): A = (0.4, 0.2, sqrt(2) ...)
+  CHECK(pts[k + 2][0] == doctest::Approx(0.4));
+  CHECK(pts[k + 2][1] == doctest::Approx(0.2));
+
+  const Config second = load_config_text(base + sweep + "second_order = true\n", "s2.ini");
+  REQUIRE(second.points.size() == static_cast<std::size_t>(n * (2 * k + 2)));
+  const int row = 2 * k + 2;
+  for (int i = 0; i < k; ++i) {
+    const auto& role = second.sweep.design[row + 1 + k + i];
+    CHECK(role.role == DesignRole::BA);
+    CHECK(role.key == i);
+    const auto& ba = second.sweep.points[row + 1 + k + i];
+    for (int m = 0; m < k; ++m)
+      CHECK(ba[m] == (m == i ? second.sweep.points[row][m] : second.sweep.points[row + row - 1][m]));
+  }
+  CHECK(second.sweep.design[2 * row - 1].role == DesignRole::B);
+  // The resolved text repeats the same design.
+  CHECK(load_config_text(c.resolved_text, "resolved.ini").sweep.points == c.sweep.points);
+  CHECK(load_config_text(second.resolved_text, "resolved2.ini").sweep.points == second.sweep.points);
+}
+
+TEST_CASE("morris: r trajectories of k + 1 points, one key moved by delta per step, on the grid") {
+  const std::string text = base + "[sweep]\nmode = morris\ntrajectories = 6\nlevels = 4\nseed = 5\n"
+                                  "model.work_load_a = 0.1:0.4\nmodel.work_load_b = 0.1:0.4\nmodel.b0 = 1:4\n";
+  const Config c = load_config_text(text, "m.ini");
+  const int k = 3, r = 6, p = 4;
+  REQUIRE(c.points.size() == static_cast<std::size_t>(r * (k + 1)));
+  const double delta = p / (2.0 * (p - 1));
+  CHECK(c.sweep.morris_delta() == doctest::Approx(2.0 / 3));
+  std::set<std::vector<double>> starts;
+  for (int t = 0; t < r; ++t) {
+    std::set<int> moved;
+    for (int s = 0; s <= k; ++s) {
+      const int q = t * (k + 1) + s;
+      const auto& role = c.sweep.design[q];
+      CHECK(role.role == DesignRole::morris);
+      CHECK(role.row == t);
+      CHECK(role.step == s);
+      // unit coordinates on the p-level grid
+      std::vector<double> unit(k);
+      for (int i = 0; i < k; ++i) {
+        const double low = i < 2 ? 0.1 : 1, high = i < 2 ? 0.4 : 4;
+        unit[i] = (c.sweep.points[q][i] - low) / (high - low);
+        const double level = unit[i] * (p - 1);
+        CHECK(level == doctest::Approx(std::round(level)));
+        CHECK(unit[i] >= -1e-12);
+        CHECK(unit[i] <= 1 + 1e-12);
+      }
+      if (s == 0) {
+        CHECK(role.key == -1);
+        starts.insert(c.sweep.points[q]);
+        continue;
+      }
+      moved.insert(role.key);
+      for (int i = 0; i < k; ++i) {
+        const double low = i < 2 ? 0.1 : 1, high = i < 2 ? 0.4 : 4;
+        const double before = (c.sweep.points[q - 1][i] - low) / (high - low);
+        if (i == role.key) CHECK(std::abs(unit[i] - before) == doctest::Approx(delta));
+        else CHECK(unit[i] == before);
+      }
+    }
+    CHECK(moved.size() == static_cast<std::size_t>(k));  // every key moved once
+  }
+  CHECK(starts.size() > 1);
+  CHECK(load_config_text(text, "again.ini").sweep.points == c.sweep.points);
+  CHECK(load_config_text(c.resolved_text, "resolved.ini").sweep.points == c.sweep.points);
+  std::string other = text;
+  other.replace(other.find("seed = 5"), 8, "seed = 6");
+  CHECK(load_config_text(other, "other.ini").sweep.points != c.sweep.points);
+}
+
+TEST_CASE("sobol and morris: bad input names the line and says why") {
+  struct Bad {
+    const char* name;
+    std::string sweep;
+    std::string key;
+    std::string says;
+  };
+  const std::vector<Bad> cases = {
+      {"N not a power of two", "mode = sobol\nsamples = 12\nmodel.b0 = 1:2\n", "sweep.samples", "power of two"},
+      {"low >= high", "mode = sobol\nsamples = 8\nmodel.b0 = 2:1\n", "sweep.model.b0", "low < high"},
+      {"low == high (morris)", "mode = morris\ntrajectories = 2\nlevels = 4\nmodel.b0 = 2:2\n", "sweep.model.b0",
+       "low < high"},
+      {"second order with one key", "mode = sobol\nsamples = 8\nsecond_order = true\nmodel.b0 = 1:2\n",
+       "sweep.second_order", "two swept keys"},
+      {"odd levels", "mode = morris\ntrajectories = 4\nlevels = 5\nmodel.b0 = 1:2\n", "sweep.levels", "even"},
+      {"log of zero", "mode = sobol\nsamples = 8\nmodel.b0 = log:0:2\n", "sweep.model.b0", "low > 0"},
+      {"a list in sobol", "mode = sobol\nsamples = 8\nmodel.b0 = 1, 2\n", "sweep.model.b0", "low:high"},
+      {"sobol without samples", "mode = sobol\nmodel.b0 = 1:2\n", "sweep.samples", "samples"},
+      {"morris without trajectories", "mode = morris\nlevels = 4\nmodel.b0 = 1:2\n", "sweep.trajectories", "trajectories"},
+      {"levels without morris", "mode = sobol\nsamples = 8\nlevels = 4\nmodel.b0 = 1:2\n", "sweep.levels", "morris"},
+      {"seed with sobol", "mode = sobol\nsamples = 8\nseed = 4\nmodel.b0 = 1:2\n", "sweep.seed", "lhs or morris"},
+  };
+  for (const auto& c : cases) {
+    const std::string name = c.name;
+    CAPTURE(name);
+    try {
+      load_config_text(base + "\n[sweep]\n" + c.sweep, "sweep.ini");
+      FAIL("no error");
+    } catch (const InputError& e) {
+      const std::string what = e.what();
+      CAPTURE(what);
+      CHECK(e.key().find(c.key) != std::string::npos);
+      CHECK(what.find(c.says) != std::string::npos);
+    }
+  }
+}

@@ -224,6 +224,15 @@ int plan(const RunArgs& args) {
                config.points.size());
   else
     fmt::print("sweep: none (1 point)\n");
+  const Sweep& sw = config.sweep;
+  const std::size_t k = sw.axes.size();
+  if (sw.mode == SweepMode::sobol)
+    fmt::print("design: Saltelli, N = {} base rows x {} = {} points (A, AB_1..AB_{}{}, B per row)\n", sw.samples,
+               sw.second_order ? fmt::format("(2k + 2) = {}", 2 * k + 2) : fmt::format("(k + 2) = {}", k + 2),
+               config.points.size(), k, sw.second_order ? fmt::format(", BA_1..BA_{}", k) : "");
+  if (sw.mode == SweepMode::morris)
+    fmt::print("design: Morris, r = {} trajectories x (k + 1) = {} = {} points, {} levels, delta = {:.4g}\n",
+               sw.trajectories, k + 1, config.points.size(), sw.levels, sw.morris_delta());
   fmt::print("pairings: {} x {} couples = {} couples per point\n", spec.pairings.size(), spec.couples,
              spec.total_couples());
   fmt::print("couples: {:.0f} in all, {} days, {:.0f} ticks per day\n", couples, spec.days, ticks);

@@ -1,5 +1,6 @@
 // The subcommands of the dyad executable, given already-parsed arguments.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,5 +23,16 @@ int validate(const RunArgs& args);
 int plan(const RunArgs& args);
 int summarize(const std::string& file, const std::string& format, const std::vector<std::string>& by);
 int inspect(const std::string& file);
+
+struct SensitivityArgs {
+  std::string file;
+  std::vector<std::string> metrics;   // run summaries; empty: all
+  std::vector<std::string> pairings;  // empty: all
+  std::string format = "table";       // table, csv or json
+  int bootstrap = 1000;               // resamples for the intervals
+  std::uint64_t seed = 1;             // of the resamples
+};
+// Sobol or Morris indices of a finished sobol / morris sweep (sim/app/sensitivity.cpp).
+int sensitivity(const SensitivityArgs& args);
 
 }  // namespace dyad::app

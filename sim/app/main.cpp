@@ -39,6 +39,8 @@ commands:
                     docs/model.md), each figure beside its band at 180 and 730 days
   apim FILE         Actor-Partner Interdependence Model: actor and partner effects of
                     anxiety and avoidance on an outcome, SE clustered by couple
+  sensitivity FILE  Sobol or Morris indices of a sobol / morris sweep, with bootstrap
+                    95% intervals, per pairing and metric
   bench             engine throughput beside the random-number ceiling and the
                     straightforward implementation (docs/performance.md)
 
@@ -216,6 +218,33 @@ int dispatch(int argc, char** argv) {
       throw dyad::InputError("command line", 0, "--format", "expected table, csv or json, got '" + a.format + "'");
     if (p.vm.count("pairing")) a.pairing = p.vm["pairing"].as<std::string>();
     return dyad::app::apim(a);
+  }
+  if (command == "sensitivity") {
+    po::options_description o("options");
+    o.add_options()("file", po::value<std::string>(), "a Dyad output file of a sobol or morris sweep")(
+        "metric", po::value<std::vector<std::string>>()->composing(),
+        "run summary to analyse (its pairing mean at each point); repeatable; default: all")(
+        "pairing", po::value<std::vector<std::string>>()->composing(), "pairing; repeatable; default: all")(
+        "format", po::value<std::string>()->default_value("table"), "table, csv or json")(
+        "bootstrap", po::value<int>()->default_value(1000), "bootstrap resamples for the 95% intervals")(
+        "seed", po::value<std::uint64_t>()->default_value(1), "seed of the bootstrap");
+    po::positional_options_description pos;
+    pos.add("file", 1);
+    const Parsed p = parse(command, o, pos, rest);
+    if (p.help) return 0;
+    if (!p.vm.count("file")) throw dyad::InputError("command line", 0, "", "dyad sensitivity: give a FILE");
+    dyad::app::SensitivityArgs a;
+    a.file = p.vm["file"].as<std::string>();
+    a.metrics = strings(p.vm, "metric");
+    a.pairings = strings(p.vm, "pairing");
+    a.format = p.vm["format"].as<std::string>();
+    if (a.format != "table" && a.format != "csv" && a.format != "json")
+      throw dyad::InputError("command line", 0, "--format", "expected table, csv or json, got '" + a.format + "'");
+    a.bootstrap = p.vm["bootstrap"].as<int>();
+    if (a.bootstrap < 1 || a.bootstrap > 1000000)
+      throw dyad::InputError("command line", 0, "--bootstrap", "must lie in 1 .. 1,000,000");
+    a.seed = p.vm["seed"].as<std::uint64_t>();
+    return dyad::app::sensitivity(a);
   }
   if (command == "bench") {
     const dyad::app::BenchArgs defaults;

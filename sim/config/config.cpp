@@ -253,9 +253,15 @@ std::string resolved_text(const Config& c) {
     t += fmt::format("\n[sweep]\nmode = {}\n", to_string(c.sweep.mode));
     if (c.sweep.mode == SweepMode::lhs)
       t += fmt::format("samples = {}\nseed = {}\n", c.sweep.samples, c.sweep.seed);
+    if (c.sweep.mode == SweepMode::sobol)
+      t += fmt::format("samples = {}\nsecond_order = {}\n", c.sweep.samples,
+                       c.sweep.second_order ? "true" : "false");
+    if (c.sweep.mode == SweepMode::morris)
+      t += fmt::format("trajectories = {}\nlevels = {}\nseed = {}\n", c.sweep.trajectories, c.sweep.levels,
+                       c.sweep.seed);
     for (const auto& a : c.sweep.axes) {
-      if (c.sweep.mode == SweepMode::lhs) {
-        t += fmt::format("{} = {}:{}\n", a.key, a.low, a.high);
+      if (c.sweep.mode == SweepMode::lhs || c.sweep.sensitivity()) {
+        t += fmt::format("{} = {}{}:{}\n", a.key, a.log ? "log:" : "", a.low, a.high);
         continue;
       }
       std::string values;
@@ -276,8 +282,10 @@ Sweep parse_sweep(const std::vector<Entry>& entries, const Config& base,
   std::vector<const Entry*> axes;
   for (const auto& e : entries) {
     if (e.key.find('.') == std::string::npos) {
-      if (e.key != "mode" && e.key != "samples" && e.key != "seed")
-        fail(e.where, e.full(), "unknown key" + suggestion(e.key, {"mode", "samples", "seed"}) +
+      static const std::vector<std::string> options = {"mode", "samples", "seed", "second_order",
+                                                        "trajectories", "levels"};
+      if (std::find(options.begin(), options.end(), e.key) == options.end())
+        fail(e.where, e.full(), "unknown key" + suggestion(e.key, options) +
                                     "; a swept key is written SECTION.KEY, e.g. model.work_load_b");
       option[e.key] = &e;
       continue;
@@ -306,9 +314,11 @@ Sweep parse_sweep(const std::vector<Entry>& entries, const Config& base,
         fail(e.where, e.full(), "unknown key" + suggestion(name, {std::begin(population_keys), std::end(population_keys)}));
       sweepable = true;
     }
+    // dummy.NAME: a key no model reads, the noise floor of a sensitivity analysis
+    if (section == "dummy" && name.find('.') == std::string::npos) sweepable = true;
     if (!sweepable)
-      fail(e.where, e.full(), "cannot be swept: only model.*, style.NAME.* and population.* keys can "
-                              "(the others change the shape of the output; pairings are already a "
+      fail(e.where, e.full(), "cannot be swept: only model.*, style.NAME.*, population.* and dummy.NAME keys "
+                              "can (the others change the shape of the output; pairings are already a "
                               "dimension)");
     for (const auto* earlier : axes)
       if (earlier->key == e.key) fail(e.where, e.full(), "swept twice");
@@ -324,13 +334,49 @@ Sweep parse_sweep(const std::vector<Entry>& entries, const Config& base,
     if (m == "grid") sweep.mode = SweepMode::grid;
     else if (m == "zip") sweep.mode = SweepMode::zip;
     else if (m == "lhs") sweep.mode = SweepMode::lhs;
-    else fail(mode_origin, "sweep.mode", fmt::format("expected grid, zip or lhs, got '{}'", m) +
-                                             suggestion(m, {"grid", "zip", "lhs"}));
+    else if (m == "sobol") sweep.mode = SweepMode::sobol;
+    else if (m == "morris") sweep.mode = SweepMode::morris;
+    else fail(mode_origin, "sweep.mode", fmt::format("expected grid, zip, lhs, sobol or morris, got '{}'", m) +
+                                             suggestion(m, {"grid", "zip", "lhs", "sobol", "morris"}));
   }
   const bool lhs = sweep.mode == SweepMode::lhs;
-  for (const char* k : {"samples", "seed"})
-    if (option.count(k) && !lhs)
-      fail(option[k]->where, std::string("sweep.") + k, "only with mode = lhs");
+  const bool sobol = sweep.mode == SweepMode::sobol, morris = sweep.mode == SweepMode::morris;
+  const bool ranged = lhs || sobol || morris;  // keys take ranges low:high
+  struct Allowed {
+    const char* key;
+    bool allowed;
+    const char* modes;
+  };
+  for (const Allowed& a : {Allowed{"samples", lhs || sobol, "lhs or sobol"}, Allowed{"seed", lhs || morris, "lhs or morris"},
+                           Allowed{"second_order", sobol, "sobol"}, Allowed{"trajectories", morris, "morris"},
+                           Allowed{"levels", morris, "morris"}})
+    if (option.count(a.key) && !a.allowed)
+      fail(option[a.key]->where, std::string("sweep.") + a.key, std::string("only with mode = ") + a.modes);
+  if (sobol) {
+    if (!option.count("samples")) fail(mode_origin, "sweep.samples", "mode = sobol needs samples = N (a power of two)");
+    sweep.samples = typed<int>(*option["samples"], "a whole number");
+    const int n = sweep.samples;
+    if (n < 2 || (n & (n - 1)) != 0)
+      fail(option["samples"]->where, "sweep.samples",
+           fmt::format("mode = sobol needs a power of two from 2 on (Sobol points balance only in powers of two), "
+                       "got {}", n));
+    if (option.count("second_order")) sweep.second_order = typed<bool>(*option["second_order"], "true or false");
+    if (sweep.second_order && axes.size() < 2)
+      fail(option["second_order"]->where, "sweep.second_order", "second-order indices need at least two swept keys");
+  }
+  if (morris) {
+    for (const char* k : {"trajectories", "levels"})
+      if (!option.count(k)) fail(mode_origin, std::string("sweep.") + k, "mode = morris needs trajectories = r and levels = p");
+    sweep.trajectories = typed<int>(*option["trajectories"], "a whole number");
+    if (sweep.trajectories < 1)
+      fail(option["trajectories"]->where, "sweep.trajectories", "must be at least 1");
+    sweep.levels = typed<int>(*option["levels"], "a whole number");
+    if (sweep.levels < 2 || sweep.levels % 2 != 0 || sweep.levels > 1000)
+      fail(option["levels"]->where, "sweep.levels",
+           fmt::format("Morris needs an even number of levels from 2 to 1000 (delta = p / (2 (p - 1)) is then a "
+                       "whole number of grid steps), got {}", sweep.levels));
+    if (option.count("seed")) sweep.seed = typed<std::uint64_t>(*option["seed"], "an integer in 0 .. 2^64-1");
+  }
   if (lhs) {
     if (!option.count("samples")) fail(mode_origin, "sweep.samples", "mode = lhs needs samples = N");
     sweep.samples = typed<int>(*option["samples"], "a whole number");
@@ -341,14 +387,23 @@ Sweep parse_sweep(const std::vector<Entry>& entries, const Config& base,
     SweepAxis axis;
     axis.key = e->key;
     try {
-      if (lhs) {
-        const auto colon = e->value.find(':');
-        if (colon == std::string::npos || e->value.find(':', colon + 1) != std::string::npos)
-          throw std::invalid_argument("in mode = lhs a key takes a range low:high (samples = N counts)");
-        const auto ends = parse_range(e->value + ":2");
+      if (ranged) {
+        std::string range = e->value;
+        if (!lhs && trim(range).rfind("log:", 0) == 0) {
+          axis.log = true;
+          range = trim(range).substr(4);
+        }
+        const auto colon = range.find(':');
+        if (colon == std::string::npos || range.find(':', colon + 1) != std::string::npos)
+          throw std::invalid_argument(lhs ? "in mode = lhs a key takes a range low:high (samples = N counts)"
+                                          : fmt::format("in mode = {} a key takes a range low:high or log:low:high",
+                                                        to_string(sweep.mode)));
+        const auto ends = parse_range(range + ":2");
         axis.low = ends[0];
         axis.high = ends[1];
-        if (!(axis.low < axis.high)) throw std::invalid_argument("the range needs low < high");
+        if (!(axis.low < axis.high))
+          throw std::invalid_argument(fmt::format("the range needs low < high, got low = {}, high = {}", axis.low, axis.high));
+        if (axis.log && !(axis.low > 0)) throw std::invalid_argument("a log range needs low > 0");
       } else if (e->value.find(':') != std::string::npos) {
         axis.values = parse_range(e->value);
       } else {
@@ -372,7 +427,7 @@ Sweep parse_sweep(const std::vector<Entry>& entries, const Config& base,
     sweep.axes.push_back(std::move(axis));
     axis_origins.push_back(e->where);
   }
-  double points = lhs ? sweep.samples : 1;
+  double points = lhs ? sweep.samples : sweep.sensitivity() ? design_size(sweep) : 1;
   if (sweep.mode == SweepMode::grid)
     for (const auto& a : sweep.axes) points *= static_cast<double>(a.values.size());
   else if (sweep.mode == SweepMode::zip) points = static_cast<double>(sweep.axes.front().values.size());
@@ -384,7 +439,9 @@ Sweep parse_sweep(const std::vector<Entry>& entries, const Config& base,
     fail(mode_origin, "sweep",
          fmt::format("{:.0f} points x {} couples = {:.0f} couples exceeds run.max_couples = {} (raise it if "
                      "you mean it)", points, base.spec.total_couples(), couples, base.spec.max_couples));
-  sweep.points = expand_points(sweep);
+  Design design = expand_design(sweep);
+  sweep.points = std::move(design.points);
+  sweep.design = std::move(design.roles);
   return sweep;
 }
 
@@ -614,6 +671,7 @@ Config load_config_text(std::string_view text, const std::string& origin,
       std::vector<Entry> point_entries = base_entries;
       for (std::size_t k = 0; k < c.sweep.axes.size(); ++k) {
         const std::string& key = c.sweep.axes[k].key;
+        if (key.rfind("dummy.", 0) == 0) continue;  // read by nothing
         const auto dot = key.rfind('.');
         point_entries.push_back({key.substr(0, dot), key.substr(dot + 1),
                                  fmt::format("{}", c.sweep.points[p][k]), axis_origins[k]});

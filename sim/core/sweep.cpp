@@ -7,6 +7,8 @@
 #include <numeric>
 #include <stdexcept>
 
+#include <boost/random/sobol.hpp>
+
 #include "sim/core/rng.hpp"
 
 namespace dyad {
@@ -16,6 +18,20 @@ const char* to_string(SweepMode m) {
     case SweepMode::grid: return "grid";
     case SweepMode::zip: return "zip";
     case SweepMode::lhs: return "lhs";
+    case SweepMode::sobol: return "sobol";
+    case SweepMode::morris: return "morris";
+  }
+  return "unknown";
+}
+
+const char* to_string(DesignRole r) {
+  switch (r) {
+    case DesignRole::none: return "none";
+    case DesignRole::A: return "A";
+    case DesignRole::B: return "B";
+    case DesignRole::AB: return "AB";
+    case DesignRole::BA: return "BA";
+    case DesignRole::morris: return "morris";
   }
   return "unknown";
 }
@@ -60,10 +76,109 @@ std::vector<double> parse_range(const std::string& text) {
   return values;
 }
 
-std::vector<std::vector<double>> expand_points(const Sweep& sweep) {
-  std::vector<std::vector<double>> points;
+namespace {
+
+// A unit coordinate u in [0, 1] on a key's range.
+double scaled(const SweepAxis& a, double u) {
+  if (!a.log) return a.low + (a.high - a.low) * u;
+  if (u >= 1) return a.high;
+  if (u <= 0) return a.low;
+  return std::exp(std::log(a.low) + (std::log(a.high) - std::log(a.low)) * u);
+}
+
+// Uniform index in [0, n) from 32 random bits (multiply-shift).
+std::uint32_t below(std::uint32_t bits, std::uint32_t n) {
+  return static_cast<std::uint32_t>((std::uint64_t{bits} * n) >> 32);
+}
+
+void sobol_design(const Sweep& sweep, Design& d) {
+  const int k = static_cast<int>(sweep.axes.size());
+  const int n = sweep.samples;
+  boost::random::sobol sequence(static_cast<std::size_t>(2 * k));
+  std::vector<double> a(k), b(k);
+  auto add = [&](const std::vector<double>& unit, DesignRole role, int row, int step, int key) {
+    std::vector<double> values(k);
+    for (int i = 0; i < k; ++i) values[i] = scaled(sweep.axes[i], unit[i]);
+    d.points.push_back(std::move(values));
+    d.roles.push_back({role, row, step, key});
+  };
+  for (int j = 0; j < n; ++j) {
+    // Boost's values are 64-bit integers, points of the sequence times 2^64: exact in a
+    // double, as the first 2^52 points have at most 52 significant bits.
+    for (int i = 0; i < k; ++i) a[i] = static_cast<double>(sequence()) * 0x1p-64;
+    for (int i = 0; i < k; ++i) b[i] = static_cast<double>(sequence()) * 0x1p-64;
+    int step = 0;
+    add(a, DesignRole::A, j, step++, -1);
+    for (int i = 0; i < k; ++i) {
+      std::vector<double> ab = a;
+      ab[i] = b[i];
+      add(ab, DesignRole::AB, j, step++, i);
+    }
+    if (sweep.second_order)
+      for (int i = 0; i < k; ++i) {
+        std::vector<double> ba = b;
+        ba[i] = a[i];
+        add(ba, DesignRole::BA, j, step++, i);
+      }
+    add(b, DesignRole::B, j, step, -1);
+  }
+}
+
+// Morris (1991), as Campolongo et al. (2007) and SALib build a trajectory: a base point
+// x* on the grid {0, 1/(p-1), ..., 1 - delta}, a random order of the keys and a random
+// direction per key; a key that moves down starts at x*_i + delta. Step s moves the
+// order's s-th key by +-delta. Draws are Philox keyed by `seed`: stream 0 the base
+// point, 1 the directions, 2 the order (Fisher-Yates), counter = trajectory.
+void morris_design(const Sweep& sweep, Design& d) {
+  const int k = static_cast<int>(sweep.axes.size());
+  const int p = sweep.levels;
+  const int half = p / 2;  // delta in grid steps; the base levels 0 .. half - 1 stay <= 1 - delta
+  const rng::Seed seed(sweep.seed);
+  for (int t = 0; t < sweep.trajectories; ++t) {
+    const auto time = static_cast<std::uint32_t>(t);
+    std::vector<int> level(k), direction(k), order(k);  // the point: level[i] / (p - 1)
+    for (int i = 0; i < k; ++i) {
+      const rng::Subject key{static_cast<std::uint32_t>(i), 0};
+      const int base = static_cast<int>(below(rng::draw(seed, time, 0, key)[0], static_cast<std::uint32_t>(half)));
+      direction[i] = (rng::draw(seed, time, 1, key)[0] >> 31) ? -1 : 1;
+      level[i] = direction[i] > 0 ? base : base + half;
+    }
+    std::iota(order.begin(), order.end(), 0);
+    for (int i = k - 1; i > 0; --i) {
+      const auto bits = rng::draw(seed, time, 2, {static_cast<std::uint32_t>(i), 0});
+      std::swap(order[i], order[below(bits[0], static_cast<std::uint32_t>(i + 1))]);
+    }
+    auto add = [&](int step, int key) {
+      std::vector<double> values(k);
+      for (int i = 0; i < k; ++i) values[i] = scaled(sweep.axes[i], level[i] / static_cast<double>(p - 1));
+      d.points.push_back(std::move(values));
+      d.roles.push_back({DesignRole::morris, t, step, key});
+    };
+    add(0, -1);
+    for (int s = 0; s < k; ++s) {
+      const int i = order[s];
+      level[i] += direction[i] * half;
+      add(s + 1, i);
+    }
+  }
+}
+
+}  // namespace
+
+double design_size(const Sweep& sweep) {
+  const double k = static_cast<double>(sweep.axes.size());
+  if (sweep.mode == SweepMode::sobol) return sweep.samples * (sweep.second_order ? 2 * k + 2 : k + 2);
+  if (sweep.mode == SweepMode::morris) return sweep.trajectories * (k + 1);
+  return 0;
+}
+
+std::vector<std::vector<double>> expand_points(const Sweep& sweep) { return expand_design(sweep).points; }
+
+Design expand_design(const Sweep& sweep) {
+  Design design;
+  auto& points = design.points;
   const std::size_t axes = sweep.axes.size();
-  if (axes == 0) return points;
+  if (axes == 0) return design;
   switch (sweep.mode) {
     case SweepMode::grid: {
       std::size_t total = 1;
@@ -118,8 +233,10 @@ std::vector<std::vector<double>> expand_points(const Sweep& sweep) {
       }
       break;
     }
+    case SweepMode::sobol: sobol_design(sweep, design); break;
+    case SweepMode::morris: morris_design(sweep, design); break;
   }
-  return points;
+  return design;
 }
 
 }  // namespace dyad

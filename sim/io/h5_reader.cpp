@@ -283,6 +283,13 @@ void read_sweep(const Reader& r, DyadFile& f) {
   f.point_message = per_point("point_message", r.strings("point_message"));
   f.point_days_completed =
       per_point("point_days_completed", r.values<std::int32_t>("point_days_completed", H5T_NATIVE_INT32));
+  // Sensitivity designs (sobol, morris): the role of every point.
+  if (f.sweep_mode == "sobol" || f.sweep_mode == "morris") {
+    f.design_role = per_point("design_role", r.values<std::int8_t>("design_role", H5T_NATIVE_INT8));
+    f.design_row = per_point("design_row", r.values<std::int32_t>("design_row", H5T_NATIVE_INT32));
+    f.design_step = per_point("design_step", r.values<std::int32_t>("design_step", H5T_NATIVE_INT32));
+    f.design_key = per_point("design_key", r.values<std::int32_t>("design_key", H5T_NATIVE_INT32));
+  }
   f.couple_point = r.values<std::int32_t>("couple_point", H5T_NATIVE_INT32);
   if (f.couple_point.size() != n)
     r.fail(fmt::format("couple_point has {} values for {} couples", f.couple_point.size(), n));

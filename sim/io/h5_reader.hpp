@@ -44,6 +44,10 @@ struct DyadFile {
   std::vector<std::int8_t> point_status;           // per point: PointStatus codes (sweep_schema.hpp)
   std::vector<std::string> point_message;          // per point: why it failed, else empty
   std::vector<std::int32_t> point_days_completed;  // per point: days whose data were written
+  // sobol and morris sweeps: per point, sim/core/sweep.hpp DesignPoint (role as DesignRole
+  // codes); empty for other files.
+  std::vector<std::int8_t> design_role;
+  std::vector<std::int32_t> design_row, design_step, design_key;
 
   bool is_sweep() const { return !sweep_keys.empty(); }
   int n_points() const { return static_cast<int>(point_status.size()); }

@@ -987,6 +987,15 @@ H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) 
       w.int32_attr(root, "sweep_samples", sweep.samples);
       w.number_attr(root, "sweep_seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &sweep.seed);
     }
+    if (sweep.mode == SweepMode::sobol) {
+      w.int32_attr(root, "sweep_samples", sweep.samples);
+      w.int32_attr(root, "sweep_second_order", sweep.second_order ? 1 : 0);
+    }
+    if (sweep.mode == SweepMode::morris) {
+      w.int32_attr(root, "sweep_trajectories", sweep.trajectories);
+      w.int32_attr(root, "sweep_levels", sweep.levels);
+      w.number_attr(root, "sweep_seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &sweep.seed);
+    }
 
     // The point dimension first: netCDF numbers dimensions in creation order.
     const hsize_t points = static_cast<hsize_t>(w.n_points);
@@ -1009,6 +1018,47 @@ H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) 
       w.describe(ds.get(), fmt::format("swept config key {}", key), nullptr);
       w.text_attr(ds.get(), "dyad_key", key);
       w.attach(ds.get(), {point.get()});
+    }
+
+    // Sensitivity designs: what each point is (sim/core/sweep.hpp DesignRole).
+    if (!sweep.design.empty()) {
+      if (sweep.design.size() != points) throw std::invalid_argument("H5Writer: a design role per point needed");
+      std::vector<std::int8_t> role(points);
+      std::vector<std::int32_t> row(points), step(points), key(points);
+      for (hsize_t q = 0; q < points; ++q) {
+        role[q] = static_cast<std::int8_t>(sweep.design[q].role);
+        row[q] = sweep.design[q].row;
+        step[q] = sweep.design[q].step;
+        key[q] = sweep.design[q].key;
+      }
+      const Handle role_ds = w.dataset("design_role", H5T_STD_I8LE, {points}, {}, false);
+      w.write_all(role_ds.get(), H5T_NATIVE_INT8, role.data(), "design_role");
+      w.describe(role_ds.get(),
+                 "role of the point in the sensitivity design: sobol matrix A, B, AB_i (A with key i from B), "
+                 "BA_i (B with key i from A), or a step of a Morris trajectory",
+                 nullptr);
+      const std::int8_t role_flags[5] = {0, 1, 2, 3, 4};
+      w.number_attr(role_ds.get(), "flag_values", H5T_STD_I8LE, H5T_NATIVE_INT8, role_flags, 5);
+      w.text_attr(role_ds.get(), "flag_meanings", "A B AB BA morris");
+      w.attach(role_ds.get(), {point.get()});
+      struct Index {
+        const char* name;
+        const std::vector<std::int32_t>* values;
+        const char* doc;
+      };
+      for (const Index& v :
+           {Index{"design_row", &row, "sobol: base row (0 .. samples - 1) of A and B; morris: trajectory"},
+            Index{"design_step", &step,
+                  "position of the point within its base row (sobol: 0 A, 1..k AB, [k+1..2k BA], last B) or "
+                  "trajectory (morris: 0 .. k)"},
+            Index{"design_key", &key,
+                  "index into sweep_keys of the key an AB or BA point takes from the other matrix, or that "
+                  "the Morris step moved; -1 for A, B and a trajectory's first point"}}) {
+        const Handle ds = w.dataset(v.name, H5T_STD_I32LE, {points}, {}, false);
+        w.write_all(ds.get(), H5T_NATIVE_INT32, v.values->data(), v.name);
+        w.describe(ds.get(), v.doc, nullptr);
+        w.attach(ds.get(), {point.get()});
+      }
     }
 
     w.status_ds = w.dataset("point_status", H5T_STD_I8LE, {points}, {}, false);
