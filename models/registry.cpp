@@ -15,7 +15,11 @@ namespace {
 template <class M>
 constexpr ModelInfo entry(std::string_view summary) {
   using P = typename M::Params;
-  return {M::name, summary,
+  constexpr int version = [] {
+    if constexpr (requires { M::version; }) return M::version;
+    else return 1;
+  }();
+  return {M::name, summary, version,
           [] { return to_model_params(P{}); },
           [](const ModelParams& values) { return check_params(from_model_params<P>(values)); },
           [](const RunSpec& spec, const ModelParams& values, Sink& sink, const ExecOptions& exec,

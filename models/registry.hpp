@@ -25,6 +25,9 @@ using ModelParams = std::vector<ModelParam>;
 struct ModelInfo {
   std::string_view name;
   std::string_view summary;  // one line for `dyad --help` and docs
+  // The version of the model's equations (M::version, else 1), recorded in every file;
+  // `dyad run --from` and `--resume` refuse a file another version wrote.
+  int version = 1;
   ModelParams (*defaults)();
   // Empty when the values are acceptable; otherwise "KEY: problem" for the first
   // bad one (the config reader adds file and line).

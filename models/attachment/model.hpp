@@ -438,6 +438,9 @@ class BasicModel {
   using Params = attachment::Params;
   using Block = attachment::Block;
   static constexpr const char* name = "attachment";
+  // 2: recovery, stress and dispositions, demand-withdraw in conflict, parting
+  // (docs/model.md "Version 2"); 1: ../shared/MODEL.md.
+  static constexpr int version = 2;
   static constexpr std::span<const MetricDef> daily_defs() { return daily_metrics; }
   static constexpr std::span<const MetricDef> summary_defs() { return summary_metrics; }
   static constexpr std::span<const MetricDef> trait_defs() { return trait_metrics; }

@@ -66,11 +66,28 @@ void check_output(const Config& config, bool overwrite) {
                      output));
 }
 
+// A file written by another version of the model's equations cannot be repeated or
+// continued by this one: its config names the model, not the equations.
+void check_model_version(const std::string& path, const DyadFile& file, const std::string& model) {
+  const ModelInfo* info = find_model(model);
+  if (!info) return;  // the config reader names an unknown model
+  const auto it = file.attributes.find("model_version");
+  const int written = it == file.attributes.end() ? 1 : std::stoi(it->second);
+  if (written != info->version)
+    throw InputError(path, 0, "model_version",
+                     fmt::format("written by version {} of model {}; this dyad runs version {} (docs/model.md "
+                                 "\"Versions\"): the run cannot be repeated or continued here",
+                                 written, model, info->version));
+}
+
 Config load(const RunArgs& args) {
   std::vector<std::string> overrides = args.overrides;
   if (!args.output.empty()) overrides.push_back("run.output=" + args.output);
-  if (!args.from.empty())
-    return load_config_text(stored_config(args.from), args.from + " (stored config)", overrides);
+  if (!args.from.empty()) {
+    Config config = load_config_text(stored_config(args.from), args.from + " (stored config)", overrides);
+    check_model_version(args.from, read_dyad_file(args.from), config.spec.model);
+    return config;
+  }
   return load_config(args.config, overrides);
 }
 
@@ -272,6 +289,7 @@ int run(const RunArgs& args) {
     const DyadFile file = read_dyad_file(partial);
     if (file.status == "complete")
       throw InputError(partial, 0, "--resume", "the run is complete: there is nothing to resume");
+    check_model_version(partial, file, spec.model);
     check_same_config(partial, file.attributes.count("config") ? file.attributes.at("config") : "", config);
     writer = H5Writer::reopen(partial);
     done = writer->points_done();
@@ -283,6 +301,7 @@ int run(const RunArgs& args) {
     provenance.created = utc_now();
     provenance.config_text = config.resolved_text;
     provenance.model = spec.model;
+    provenance.model_version = find_model(spec.model)->version;
     provenance.seed = spec.seed;
     writer = std::make_unique<H5Writer>(spec.output, provenance, config.sweep);
   }

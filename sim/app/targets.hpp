@@ -29,8 +29,10 @@ struct TargetRow {
   int horizon = 0;       // days
   std::string what;      // the figure
   double measured = 0;
-  std::string wanted;    // the band, as SCIENCE.md states it
+  std::string wanted;    // the band, in words
   bool holds = false;
+  double low = 0, high = 0;  // the band (an open end is infinite)
+  double miss = 0;           // distance outside the band, in band widths (0 when it holds)
 };
 
 // Runs the three populations once each (the 180- and 730-day figures are the first

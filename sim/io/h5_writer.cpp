@@ -973,6 +973,7 @@ H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) 
   w.text_attr(root, "git_commit", p.git_commit);
   w.text_attr(root, "created", p.created);
   w.text_attr(root, "model", p.model);
+  w.int32_attr(root, "model_version", p.model_version);
   w.number_attr(root, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &p.seed);
   w.text_attr(root, "config", p.config_text);
   w.text_attr(root, "status", to_string(RunStatus::running));

@@ -20,6 +20,7 @@ struct Provenance {
   std::string config_text;  // resolved config: `dyad run --from FILE` re-runs it
   std::string model;
   std::uint64_t seed = 0;
+  int model_version = 1;  // the registry's ModelInfo::version
 };
 
 // A plain run: begin, write_days per block of days, finish (which closes the file and, when the

@@ -58,12 +58,12 @@ DAILY_METRICS = ["bids_connection", "bids_autonomy", "turned_toward", "turned_aw
                  "stonewalls", "crisis_bids", "crisis_toward", "tension", "distress_a",
                  "distress_b", "narrative_a", "narrative_b", "satisfaction_a", "satisfaction_b",
                  "unmet_a", "unmet_b"]
-RUN_METRICS = DAILY_METRICS + ["conflicts_per_week", "pos_neg_ratio", "dw_anxious_share"]
+RUN_METRICS = DAILY_METRICS + ["conflicts_per_week", "pos_neg_ratio", "dw_anxious_share", "dissolution_day"]
 TRAITS = ["anxiety_a", "avoidance_a", "anxiety_b", "avoidance_b"]
 ROOT_ATTRIBUTES = ["Conventions", "title", "source", "history", "dyad_schema_version",
                    "dyad_version", "git_commit", "created", "model", "seed", "config", "status",
                    "days", "days_completed", "couples_per_pairing", "record"]
-CSV_HEADER = "pairing,metric,n,mean,sd,ci95_low,ci95_high,d_vs_secure_secure"
+CSV_HEADER = "pairing,metric,n,mean,sd,ci95_low,ci95_high,d_vs_secure_secure,together_share,median_days_to_parting"
 
 T = common.Runner("schema")
 

@@ -121,7 +121,7 @@ def check_summarize_by(exe, tmp):
         return
     header = proc.stdout.splitlines()[0]
     T.check("the CSV gains the key as a column after pairing",
-            header == "pairing,model.work_load_b,metric,n,mean,sd,ci95_low,ci95_high,d_vs_secure_secure", header)
+            header == "pairing,model.work_load_b,metric,n,mean,sd,ci95_low,ci95_high,d_vs_secure_secure,together_share,median_days_to_parting", header)
     rows = [r for r in csv.DictReader(io.StringIO(proc.stdout)) if r["metric"] == "conflicts_per_week"]
     bad = []
     for r in rows:
