@@ -149,9 +149,9 @@ def main():
         up = next(r for (kk, d), r in moves if kk == k and d > 0)
         moved = sorted({r0["id"] for r0, r1 in zip(best_rows, up[1]) if abs(r0["miss"] - r1["miss"]) > 1e-3})
         print(f"  {k:<12} {current[k]:>9.4g} +- {steps[k]:<8.3g} {down[0]:>10.4f} {up[0]:>10.4f}   moves {' '.join(moved)}")
-    for (k, d), (loss, rows) in moves:  # the screen's best move is a free first step
-        if loss < best_loss:
-            best_loss, best_rows, current = loss, rows, {**current, k: clamp(k, current[k] + d)}
+    (k, d), (loss, rows) = min(moves, key=lambda m: m[1][0])  # the screen's best move is a free first step
+    if loss < best_loss:
+        best_loss, best_rows, current = loss, rows, {**current, k: clamp(k, current[k] + d)}
     if args.screen_only:
         return 0
 

@@ -296,6 +296,27 @@ struct H5Writer::Impl {
   // Scalar when count == 0, else a 1-D array of `count` values.
   // An existing attribute is rewritten in place (days_completed, every flush): deleting
   // and recreating it would move it to the end of the creation order each time.
+  // HDF5's metadata cache evicts dirty entries to the file whenever it is full, so between
+  // two flushes the file can hold new metadata that points past the end its superblock
+  // records: a SIGKILL there left .partial files that neither `inspect` nor `--resume`
+  // could open (tests/scripts/test_sweep.py, about one kill in three). With evictions
+  // off, metadata reaches the file only in H5Fflush, right after the data it describes,
+  // so a kill between flushes leaves the file as the last flush wrote it. The cache then
+  // grows past its size as a run's metadata needs (a few MiB at the largest layouts).
+  void hold_metadata_until_flush(hid_t fapl) {
+    H5AC_cache_config_t config;
+    config.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    ok(H5Pget_mdc_config(fapl, &config), "making a property list");
+    config.evictions_enabled = false;
+    config.incr_mode = H5C_incr__off;
+    config.flash_incr_mode = H5C_flash_incr__off;
+    config.decr_mode = H5C_decr__off;
+    config.set_initial_size = true;
+    config.initial_size = 16 << 20;
+    config.max_size = std::max<std::size_t>(config.max_size, config.initial_size);
+    config.min_size = std::min<std::size_t>(config.min_size, config.initial_size);
+    ok(H5Pset_mdc_config(fapl, &config), "making a property list");
+  }
   void number_attr(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, const void* values,
                    hsize_t count = 0) const {
     if (ok(H5Aexists(obj, name), "checking an attribute") > 0) {
@@ -955,6 +976,7 @@ H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) 
   const Handle fapl = w.handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "making a property list");
   // The 1.8 format, as netCDF-C itself writes: readable by any HDF5 >= 1.8 and netCDF >= 4.
   w.ok(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18), "creating");
+  w.hold_metadata_until_flush(fapl.get());
   const hid_t file = H5Fcreate(w.partial.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
   if (file < 0)
     throw std::runtime_error(fmt::format("cannot create '{}': {}", w.partial, hdf5_message()));
@@ -1133,6 +1155,7 @@ std::unique_ptr<H5Writer> H5Writer::reopen(std::string path) {
   const Handle fapl = w.handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "making a property list");
   // Objects added on resume keep the 1.8 format of the rest of the file.
   w.ok(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18), "opening");
+  w.hold_metadata_until_flush(fapl.get());
   const hid_t id = H5Fopen(file.c_str(), H5F_ACC_RDWR, fapl.get());
   if (id < 0) fail(file, fmt::format("cannot be opened for writing: {}", hdf5_message()));
   w.file = Handle(id, H5Fclose);

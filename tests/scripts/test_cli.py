@@ -271,6 +271,26 @@ def check_not_dyad_files(exe, tmp):
             proc.returncode == 2 and "notes.txt" in proc.stderr
             and not (tmp / "from_text.h5").exists()
             and not (tmp / "from_text.h5.partial").exists(), common.describe(proc))
+    check_model_version(exe, tmp)
+
+
+def check_model_version(exe, tmp):
+    """A file of another version of the model's equations: --from and --resume refuse it."""
+    import h5py
+    import numpy as np
+    cfg = common.write(tmp / "version.ini", GOOD.replace("{out}", str(tmp / "version.h5")))
+    proc = common.run([exe, "run", cfg, "--set", "run.days=3", "--quiet"], cwd=tmp)
+    if not T.check("model_version: a small run exits 0", proc.returncode == 0, common.describe(proc)):
+        return
+    with h5py.File(tmp / "version.h5", "r") as f:
+        T.check("model_version: the file records version 2 of attachment",
+                int(f.attrs["model_version"]) == 2, repr(dict(f.attrs).get("model_version")))
+    with h5py.File(tmp / "version.h5", "r+") as f:
+        f.attrs["model_version"] = np.int32(1)  # as if an older dyad had written it
+    proc = common.run([exe, "run", "--from", tmp / "version.h5", "-o", tmp / "again.h5", "--quiet"], cwd=tmp)
+    T.check("bad input: run --from a file of model version 1 -> exit 2 naming the version, nothing written",
+            proc.returncode == 2 and "version 1" in proc.stderr and "version.h5" in proc.stderr
+            and not (tmp / "again.h5").exists(), common.describe(proc))
 
 
 def check_overwrite(exe, tmp, outdir):
