@@ -43,13 +43,18 @@ PARAMETERS = [
     ("a2", 0.0, 1.0, 0.1),
     ("r_u", 0.0, 0.8, 0.1),
     ("inf_neg", 0.0, 0.9, 0.1),
+    ("sigma_u", 0.05, 0.8, 0.05),
     ("k_neg", 0.0, 0.2, 0.02),             # F10: escalation inside a conflict
+    ("k_pos", 0.0, 0.2, 0.02),
     ("flex_floor", 0.0, 0.9, 0.1),         # F10: recovery of the least flexible
     ("mu", 0.0, 0.05, 0.002),
     ("nb_x", 0.0, 0.6, 0.05),
     ("night_T", 0.0, 1.0, 0.1),
     ("stonewall", 0.0, 0.6, 0.05),         # F4: walking out of a conflict
+    ("leave_x", 0.0, 1.0, 0.1),
     ("dw_pursue", 0.0, 1.0, 0.1),
+    ("wait", 0.0, 1.0, 0.05),
+    ("v_toward", 0.2, 1.0, 0.05),          # F1, F5: avoidance turning away              # F1, F14: bids held while the partner is away
     ("resp_sd", 0.0, 0.6, 0.05),           # F13, F14: responsiveness beyond attachment
     ("sat_sd", 0.0, 0.5, 0.05),            # F13: satisfaction beyond attachment
     ("sat_x", -0.2, 0.5, 0.05),
@@ -57,6 +62,7 @@ PARAMETERS = [
     ("alt_x", 0.0, 1.5, 0.1),              # F14: alternatives and commitment
     ("alt_v", 0.0, 1.5, 0.1),
     ("c_mid", -0.5, 1.0, 0.05),
+    ("c_s", 0.01, 0.3, 0.02),
     ("h_max", 0.0005, 0.05, 0.002),
 ]
 

@@ -264,7 +264,7 @@ struct alignas(64) ChunkState {
   float alone_s[2][L];      // (N3) gs_alone (1 - x)
   float alone_c[2][L];      // (N4) h_self F
   float wait_F[2][L];       // (B1) 1 - wait F
-  float half_v[2][L];       // (R1) 1 - 0.5 v
+  float half_v[2][L];       // (R1, H1) (1 - v_toward v) r
   float one_F[2][L];        // (R1, P1, G6) 1 - F
   float crisis_care[2][L];  // (R2) F + (1 - F)(1 - v)
   float lp_v[2][L];         // (R4) lp (1 - v)
@@ -283,6 +283,7 @@ struct alignas(64) ChunkState {
   float calm_F[2][L];       // (G8) calm_rate Fr
   float repair_F[2][L];     // (G6) r0 Fr
   float pursue[2][L];       // (C4) dw_pursue x / (x + v + F)
+  float leave[2][L];        // (G7b) stonewall v (1 - leave_x x)
   float busy_w[2][L];       // (A1) work load times today's stress (E3)
   float disagree[L];        // (T6) p_disagree (1 + dis_x (x_a + x_b)) times today's stress
 
@@ -320,7 +321,7 @@ struct alignas(64) ChunkState {
         store(alone_s[a] + i, k.gs_alone * (1.0f - (1.0f - k.flex_floor) * x_));
         store(alone_c[a] + i, k.h_self * Fr);
         store(wait_F[a] + i, 1.0f - k.wait * Fr);
-        store(half_v[a] + i, (1.0f - 0.5f * v_) * simd::load(b.resp[a].data() + first + i));  // (R1, H1)
+        store(half_v[a] + i, (1.0f - k.v_toward * v_) * simd::load(b.resp[a].data() + first + i));  // (R1, H1)
         store(one_F[a] + i, 1.0f - F_);
         store(crisis_care[a] + i, F_ + (1.0f - F_) * (1.0f - v_));
         store(lp_v[a] + i, k.lp * (1.0f - v_));
@@ -339,6 +340,7 @@ struct alignas(64) ChunkState {
         store(calm_F[a] + i, k.calm_rate * Fr);
         store(repair_F[a] + i, k.r0 * Fr);
         store(pursue[a] + i, k.dw_pursue * x_ / (x_ + v_ + F_));
+        store(leave[a] + i, k.stonewall * v_ * (1.0f - k.leave_x * x_));
       }
   }
   // What a tick changes, back to the block.
@@ -1019,7 +1021,7 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
       #pragma GCC unroll 2
       for (int a = 0; a < 2; ++a) {
         const f32 u_leave = rng::u01(load(sc.couple_w[2 + a] + i));
-        const f32 p_leave = k.stonewall * load(L.v[a] + i);
+        const f32 p_leave = load(L.leave[a] + i);
         leaves[a] = (cope[a] == lane::withdraw) | (u_leave < p_leave);
         // (C4) a partner who stays pursues with the coping weight of protest; the draw
         // is the stonewall word, uniform on [p_leave, 1) when the partner stays

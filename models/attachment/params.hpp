@@ -35,6 +35,7 @@ struct BasicParams {
   Real wait = 0.85;            // how much flexibility holds a bid while the partner is away
   // Responses (R1-R7)
   Real ill_avail = 0.5;        // availability factor when ill (A2)
+  Real v_toward = 0.5;         // turning toward lost per unit avoidance (R1)
   Real gc = 0.25, lp = 0.05;   // connection gained when turned toward; narrative relief
   Real k_against = 0.15, w_rej = 0.10;
   Real gs = 0.25;              // self gained when autonomy is granted
@@ -72,7 +73,8 @@ struct BasicParams {
   Real night_T = 0.5;          // share of tension a night's sleep takes away (E0)
   Real night_D = 0.5;          // share of distress a night's sleep takes away (E0)
   // Demand-withdraw inside a conflict (F4)
-  Real dw_pursue = 1.0;        // pursuit of a partner who stays while the other leaves, times x / (x + v + F) (C4)
+  Real dw_pursue = 1.0;
+  Real leave_x = 0.6;          // walking out lost per unit anxiety: the fearful stay and fight more than the dismissing (G7b)        // pursuit of a partner who stays while the other leaves, times x / (x + v + F) (C4)
   // Graded onset (F11): disagreements rise with both partners' anxiety.
   Real dis_x = 1.0;            // disagreement rise per unit of summed anxiety (T6)
   // Heterogeneity beyond attachment (F13): lognormal stress, mean 1 (E3).
@@ -125,6 +127,7 @@ void for_each_param(P& p, F&& f) {
   f("b0", p.b0, "bid propensity per unit deficit (B1)");
   f("wait", p.wait, "bid hold-back of the flexible while the partner is away (B1)");
   f("ill_avail", p.ill_avail, "availability factor when ill (A2)");
+  f("v_toward", p.v_toward, "turning toward lost per unit avoidance (R1)");
   f("gc", p.gc, "connection gained by a bid turned toward (R4)");
   f("lp", p.lp, "narrative relief by a bid turned toward (R4)");
   f("k_against", p.k_against, "tension from turning against (R5)");
@@ -174,6 +177,7 @@ void for_each_param(P& p, F&& f) {
   f("nb_x", p.nb_x, "narrative baseline per unit anxiety (V2)");
   f("night_T", p.night_T, "share of tension a night takes away (E0)");
   f("night_D", p.night_D, "share of distress a night takes away (E0)");
+  f("leave_x", p.leave_x, "walking out of a conflict lost per unit anxiety (G7b)");
   f("dw_pursue", p.dw_pursue, "pursuit of the partner who stays when the other leaves a conflict (C4)");
   f("dis_x", p.dis_x, "disagreement rise per unit of summed anxiety (T6)");
   f("stress_couple", p.stress_couple, "sd of log stress between couples (E3)");
@@ -206,7 +210,7 @@ inline Params version1() {
   p.p_recover = 0.30; p.p_crisis = 1.0 / 60.0; p.crisis_extra = 0.5; p.cstar0 = 0.45;
   p.cstar_x = 0.35; p.cstar_v = 0.30; p.sstar0 = 0.35; p.sstar_v = 0.45; p.th0 = 0.45;
   p.th_x = 0.4; p.dc = 0.020; p.ill_drain = 0.5; p.ds = 0.015; p.gs_alone = 0.030;
-  p.h_self = 0.015; p.unmet = 0.2; p.b0 = 3.0; p.wait = 0.85; p.ill_avail = 0.5;
+  p.h_self = 0.015; p.unmet = 0.2; p.b0 = 3.0; p.wait = 0.85; p.ill_avail = 0.5; p.v_toward = 0.5;
   p.gc = 0.25; p.lp = 0.05; p.k_against = 0.15; p.w_rej = 0.10; p.gs = 0.25;
   p.w_dist = 0.02; p.k_refuse = 0.05; p.sigma_p = 0.5; p.lam = 0.10; p.mu = 0.002;
   p.rD = 0.90; p.w1 = 0.50; p.w2 = 0.20; p.w3 = 0.50; p.soothe = 0.02; p.cope_exit = 0.7;
@@ -217,7 +221,7 @@ inline Params version1() {
   p.stonewall = 0.15; p.p_disengage = 0.2; p.cool_exit = 0.5; p.cool = 0.15;
   p.calm_rate = 0.3; p.sat_rate = 0.01; p.sat0 = 0.7;
   p.flex_floor = 0; p.nb0 = 0; p.nb_x = 0; p.night_T = 0; p.night_D = 0;
-  p.dw_pursue = 0; p.dis_x = 0; p.stress_couple = 0; p.stress_day = 0; p.resp_sd = 0;
+  p.dw_pursue = 0; p.leave_x = 0; p.dis_x = 0; p.stress_couple = 0; p.stress_day = 0; p.resp_sd = 0;
   p.sat_base = 0.6; p.sat_sd = 0; p.sat_x = 0; p.sat_v = 0;
   p.dissolution = 0;
   return p;
@@ -232,7 +236,7 @@ inline std::string check_params(const Params& p) {
       "work_load_a", "work_load_b", "p_ill", "p_recover", "p_crisis", "crisis_extra", "wait",
       "ill_avail", "rD", "rT", "p_disagree", "stonewall", "p_disengage", "cool_exit", "cool",
       "calm_rate", "psi", "r0", "sat_rate", "sat0", "lam", "mu", "soothe", "cope_exit",
-      "flex_floor", "night_T", "night_D", "k_commit", "h_max", "dw_pursue"};
+      "flex_floor", "night_T", "night_D", "k_commit", "h_max", "dw_pursue", "leave_x"};
   // Affect terms of the Gottman-Murray equations may be negative (G1, G2).
   constexpr std::string_view any_sign[] = {"a0", "r_u", "sat_base", "alt0"};
   std::string problem;
