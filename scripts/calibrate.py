@@ -44,6 +44,7 @@ PARAMETERS = [
     ("r_u", 0.0, 0.8, 0.1),
     ("inf_neg", 0.0, 0.9, 0.1),
     ("sigma_u", 0.05, 0.8, 0.05),
+    ("k_against", 0.0, 0.4, 0.03),         # F10: tension from being turned against
     ("k_neg", 0.0, 0.2, 0.02),             # F10: escalation inside a conflict
     ("k_pos", 0.0, 0.2, 0.02),
     ("flex_floor", 0.0, 0.9, 0.1),         # F10: recovery of the least flexible

@@ -14,3 +14,7 @@ build/dyad summarize "$stem.h5" > "$stem.txt"
 sed -n 1,40p "$stem.txt"
 echo "... full table: $stem.txt (CSV: $stem.csv)"
 /usr/bin/python3 scripts/plot_pairings.py "$stem.h5"
+# Staying together per pairing (Kaplan-Meier), where the model lets couples part.
+if build/dyad inspect "$stem.h5" | grep run_dissolution_day >/dev/null; then
+  /usr/bin/python3 scripts/plot_survival.py "$stem.h5"
+fi

@@ -282,7 +282,7 @@ struct alignas(64) ChunkState {
   float exit_th[2][L];      // (C) cope_exit th
   float calm_F[2][L];       // (G8) calm_rate Fr
   float repair_F[2][L];     // (G6) r0 Fr
-  float pursue[2][L];       // (C4) dw_pursue x / (x + v + F)
+  float pursue[2][L];       // (C4) dw_pursue x (1 - v)
   float leave[2][L];        // (G7b) stonewall v (1 - leave_x x)
   float busy_w[2][L];       // (A1) work load times today's stress (E3)
   float disagree[L];        // (T6) p_disagree (1 + dis_x (x_a + x_b)) times today's stress
@@ -339,7 +339,7 @@ struct alignas(64) ChunkState {
         store(exit_th[a] + i, k.cope_exit * load(th[a] + i));
         store(calm_F[a] + i, k.calm_rate * Fr);
         store(repair_F[a] + i, k.r0 * Fr);
-        store(pursue[a] + i, k.dw_pursue * x_ / (x_ + v_ + F_));
+        store(pursue[a] + i, k.dw_pursue * x_ * (1.0f - v_));
         store(leave[a] + i, k.stonewall * v_ * (1.0f - k.leave_x * x_));
       }
   }
@@ -1023,7 +1023,7 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
         const f32 u_leave = rng::u01(load(sc.couple_w[2 + a] + i));
         const f32 p_leave = load(L.leave[a] + i);
         leaves[a] = (cope[a] == lane::withdraw) | (u_leave < p_leave);
-        // (C4) a partner who stays pursues with the coping weight of protest; the draw
+        // (C4) a partner who stays pursues, the more the more anxious and less avoidant; the draw
         // is the stonewall word, uniform on [p_leave, 1) when the partner stays
         pursues[a] = ~leaves[a] & (u_leave - p_leave < load(L.pursue[a] + i) * (1.0f - p_leave));
       }

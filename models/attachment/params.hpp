@@ -73,7 +73,7 @@ struct BasicParams {
   Real night_T = 0.5;          // share of tension a night's sleep takes away (E0)
   Real night_D = 0.5;          // share of distress a night's sleep takes away (E0)
   // Demand-withdraw inside a conflict (F4)
-  Real dw_pursue = 1.0;
+  Real dw_pursue = 1.0;        // pursuit of a partner who stays while the other leaves, times x (1 - v) (C4)
   Real leave_x = 0.6;          // walking out lost per unit anxiety: the fearful stay and fight more than the dismissing (G7b)        // pursuit of a partner who stays while the other leaves, times x / (x + v + F) (C4)
   // Graded onset (F11): disagreements rise with both partners' anxiety.
   Real dis_x = 1.0;            // disagreement rise per unit of summed anxiety (T6)
