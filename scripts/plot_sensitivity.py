@@ -421,9 +421,9 @@ def main(argv=None):
     if args.bootstrap < 1:
         fail(f"--bootstrap {args.bootstrap}: needs at least 1 resample")
 
+    dyad = find_dyad(args.dyad)
     info = read_design(args.file)
     metric = args.metric.removeprefix("run_")
-    dyad = find_dyad(args.dyad)
     method, rows = indices(dyad, args.file, metric, args.bootstrap, args.seed)
     if not rows:
         fail(f"dyad sensitivity gave no indices for {metric} in {args.file}")
