@@ -58,8 +58,8 @@ PARAMETERS = [
     ("v_toward", 0.2, 1.0, 0.05),          # F1, F5: avoidance turning away              # F1, F14: bids held while the partner is away
     ("resp_sd", 0.0, 0.6, 0.05),           # F13, F14: responsiveness beyond attachment
     ("sat_sd", 0.0, 0.5, 0.05),            # F13: satisfaction beyond attachment
-    ("sat_x", -0.2, 0.5, 0.05),
-    ("sat_v", -0.2, 0.5, 0.05),
+    ("sat_x", 0.0, 0.5, 0.05),
+    ("sat_v", 0.0, 0.5, 0.05),
     ("alt_x", 0.0, 1.5, 0.1),              # F14: alternatives and commitment
     ("alt_v", 0.0, 1.5, 0.1),
     ("c_mid", -0.5, 1.0, 0.05),
@@ -83,7 +83,7 @@ def evaluate(dyad, values, size, seed):
 def clamp(key, value):
     for k, low, high, _ in PARAMETERS:
         if k == key:
-            return min(high, max(low, value))
+            return round(min(high, max(low, value)), 9)  # no -1e-17 from adding steps
     raise KeyError(key)
 
 
@@ -98,6 +98,7 @@ def main():
     ap.add_argument("--minutes", type=float, default=40, help="stop the search after this long")
     ap.add_argument("--only", help="comma-separated subset of the parameters to search")
     ap.add_argument("--screen-only", action="store_true")
+    ap.add_argument("--no-screen", action="store_true", help="continue a search whose screen has run (--start its best)")
     ap.add_argument("--verify", action="store_true", help="evaluate the start at 1000,5000,10000 and two seeds, then stop")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
@@ -148,16 +149,17 @@ def main():
     print(f"start: loss {best_loss:.4f}", flush=True)
 
     # Screening: the targets each parameter moves.
-    moves = list(pool.map(lambda kv: (kv, run({**current, kv[0]: clamp(kv[0], current[kv[0]] + kv[1])})),
+    moves = [] if args.no_screen else list(pool.map(lambda kv: (kv, run({**current, kv[0]: clamp(kv[0], current[kv[0]] + kv[1])})),
                           [(k, d * steps[k]) for k in names for d in (-1, 1)]))
-    print("\nscreen: loss after moving each parameter one step down / up (start %.4f)" % best_loss)
-    for k in names:
+    if moves:
+        print("\nscreen: loss after moving each parameter one step down / up (start %.4f)" % best_loss)
+    for k in (names if moves else []):
         down = next(r for (kk, d), r in moves if kk == k and d < 0)
         up = next(r for (kk, d), r in moves if kk == k and d > 0)
         moved = sorted({r0["id"] for r0, r1 in zip(best_rows, up[1]) if abs(r0["miss"] - r1["miss"]) > 1e-3})
         print(f"  {k:<12} {current[k]:>9.4g} +- {steps[k]:<8.3g} {down[0]:>10.4f} {up[0]:>10.4f}   moves {' '.join(moved)}")
-    (k, d), (loss, rows) = min(moves, key=lambda m: m[1][0])  # the screen's best move is a free first step
-    if loss < best_loss:
+    (k, d), (loss, rows) = min(moves, key=lambda m: m[1][0]) if moves else ((names[0], 0), (best_loss, best_rows))
+    if loss < best_loss:  # the screen's best move is a free first step
         best_loss, best_rows, current = loss, rows, {**current, k: clamp(k, current[k] + d)}
     if args.screen_only:
         return 0
