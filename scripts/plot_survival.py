@@ -139,7 +139,8 @@ def plot(ds, pairings, parting, censor_day, run, note, path):
     ax.grid(True, color="#dddddd", lw=0.6)
     ax.set_axisbelow(True)
     pp.add_legend(ax, pairings, labels=labels)
-    fig.savefig(path, dpi=pp.DPI)
+    # "tight" keeps a long legend entry (a median in years and days) inside the picture
+    fig.savefig(path, dpi=pp.DPI, bbox_inches="tight", pad_inches=0.15)
     plt.close(fig)
 
 
