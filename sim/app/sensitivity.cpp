@@ -15,7 +15,19 @@
 #include "sim/io/h5_reader.hpp"
 
 namespace dyad::app {
+
 namespace {
+// A path may hold any byte but NUL: quotes, backslashes and control characters escaped
+// so that the JSON stays valid (pairing names and keys are restricted by the config reader).
+std::string json_escaped(const std::string& text) {
+  std::string out;
+  for (const unsigned char c : text) {
+    if (c == '"' || c == '\\') out += {'\\', static_cast<char>(c)};
+    else if (c < 0x20) out += fmt::format("\\u{:04x}", c);
+    else out += static_cast<char>(c);
+  }
+  return out;
+}
 
 std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "nan"; }
 std::string json(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }
@@ -134,7 +146,7 @@ int sensitivity(const SensitivityArgs& args) {
     fmt::print("{}\n", sobol ? "pairing,metric,key,S1,S1_low,S1_high,ST,ST_low,ST_high"
                              : "pairing,metric,key,mu,mu_star,mu_star_low,mu_star_high,sigma");
   else if (args.format == "json")
-    fmt::print("{{\"file\": \"{}\", \"method\": \"{}\", \"indices\": [\n", args.file, method_text);
+    fmt::print("{{\"file\": \"{}\", \"method\": \"{}\", \"indices\": [\n", json_escaped(args.file), method_text);
   else
     fmt::print("{}: {} points, model {}\n{}\n", args.file, points,
                f.attributes.count("model") ? f.attributes.at("model") : "?", method_text);
