@@ -24,7 +24,6 @@ Run:  /usr/bin/python3 scripts/calibrate.py [--dyad build/dyad] [--out results/c
 import argparse
 import concurrent.futures as cf
 import json
-import math
 import os
 import subprocess
 import sys
