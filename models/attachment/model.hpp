@@ -991,8 +991,6 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
         pos += simd::ones(u_next[a] > 0.0f);                                              // (G3)
       }
       const i32 neg = 2 - pos;
-      sc.add(daily::positive_turns, i, pos & conflict);
-      sc.add(daily::negative_turns, i, neg & conflict);
       f32 T_turns = T0 + tension_up * (1.0f - T0);
       T_turns = clip01(T_turns + k.k_neg * simd::to_f32(neg) * (1.0f - T_turns) -
                        k.k_pos * simd::to_f32(pos) * T_turns);                            // (G4)
@@ -1016,17 +1014,20 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
         const f32 D_p = D_repaired[1 - a];
         D_repaired[1 - a] = select(repaired[a], D_p * (1.0f - k.psi), D_p);
       }
-      const i32 resolved = T_repaired < k.thEnd;                                          // (G7)
-      i32 leaves[2], pursues[2];                                                          // (G7b)
+      i32 leaves[2], pursues[2], cuts_short = i32{};                                      // (G7b)
       #pragma GCC unroll 2
       for (int a = 0; a < 2; ++a) {
         const f32 u_leave = rng::u01(load(sc.couple_w[2 + a] + i));
         const f32 p_leave = load(L.leave[a] + i);
         leaves[a] = (cope[a] == lane::withdraw) | (u_leave < p_leave);
+        // (G7c) a share leave_first of walk-outs comes before the conflict could resolve:
+        // the stonewall word's low part, so no stream changes
+        cuts_short |= u_leave < k.leave_first * p_leave;
         // (C4) a partner who stays pursues, the more the more anxious and less avoidant; the draw
         // is the stonewall word, uniform on [p_leave, 1) when the partner stays
         pursues[a] = ~leaves[a] & (u_leave - p_leave < load(L.pursue[a] + i) * (1.0f - p_leave));
       }
+      const i32 resolved = (T_repaired < k.thEnd) & ~cuts_short;                          // (G7, G7c)
       const i32 left = leaves[0] | leaves[1];
       const i32 runs_out = rng::u01(load(sc.couple_w[1] + i)) < k.p_disengage;
       const i32 ends_unresolved = ~resolved & (left | runs_out);
@@ -1037,6 +1038,11 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
       const i32 b_pursued = walked_out & leaves[0] & pursues[1];
       sc.count(daily::demand_withdraw, i, a_pursued | b_pursued);
       sc.count(daily::demand_withdraw_a, i, a_pursued);
+      // (C4b) a turn in which one demands while the other walks out is coded negative for
+      // both, as observational coding codes criticism and stonewalling (Gottman 1994)
+      const i32 pos_coded = select(a_pursued | b_pursued, i32{}, pos);
+      sc.add(daily::positive_turns, i, pos_coded & conflict);                              // (G3, C4b)
+      sc.add(daily::negative_turns, i, (2 - pos_coded) & conflict);
       const f32 T_cooled = T_repaired * (1.0f - k.cool_exit);
       T_conflict = select(flood, T_turns, select(ends_unresolved, T_cooled, T_repaired));
       const i32 ends = resolved | ends_unresolved;
