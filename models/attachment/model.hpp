@@ -265,7 +265,8 @@ struct alignas(64) ChunkState {
   float alone_c[2][L];      // (N4) h_self F
   float wait_F[2][L];       // (B1) 1 - wait F
   float half_v[2][L];       // (R1, H1) (1 - v_toward v) r
-  float one_F[2][L];        // (R1, P1, G6) 1 - F
+  float one_F[2][L];        // (P1, G6) 1 - F
+  float one_Fr[2][L];       // (R1, V1) 1 - Fr
   float crisis_care[2][L];  // (R2) F + (1 - F)(1 - v)
   float lp_v[2][L];         // (R4) lp (1 - v)
   float grant[2][L];        // (R6) 1 - x (1 - F)
@@ -323,6 +324,7 @@ struct alignas(64) ChunkState {
         store(wait_F[a] + i, 1.0f - k.wait * (k.wait_floor + (1.0f - k.wait_floor) * F_));  // (B1, V1b)
         store(half_v[a] + i, (1.0f - k.v_toward * v_) * simd::load(b.resp[a].data() + first + i));  // (R1, H1)
         store(one_F[a] + i, 1.0f - F_);
+        store(one_Fr[a] + i, 1.0f - Fr);
         store(crisis_care[a] + i, F_ + (1.0f - F_) * (1.0f - v_));
         store(lp_v[a] + i, k.lp * (1.0f - v_));
         store(grant[a] + i, 1.0f - x_ * (1.0f - F_));
@@ -748,7 +750,7 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
       // 4. Response to a connection bid (R1-R5); a bid made while protesting is a demand (C3).
       const f32 toward_usual =
           avail[p] * load(L.half_v[p] + i) *
-          (1.0f - load(L.one_F[p] + i) * Ds[p] / load(L.sstar[p] + i));                // (R1)
+          (1.0f - load(L.one_Fr[p] + i) * Ds[p] / load(L.sstar[p] + i));               // (R1, V1)
       const f32 toward_crisis = avail[p] * load(L.crisis_care[p] + i);                 // (R2)
       const f32 toward = select(in_crisis, toward_crisis, toward_usual);
       const f32 against = (1.0f - toward) * min(one, T + load(L.N[p] + i));             // (R3)
