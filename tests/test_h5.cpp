@@ -505,9 +505,24 @@ TEST_CASE("H5Writer: a complete run replaces an earlier output (the CLI asked fo
   const TempDir dir;
   const std::string path = dir.file("replace.h5");
   std::ofstream(path) << "old\n";
-  REQUIRE(write_run(spec, path).status == RunStatus::complete);
+  {
+    H5Writer writer(path, provenance(spec));
+    writer.allow_replace(true);
+    REQUIRE(run_model(spec, attachment::Params{}, writer, ExecOptions{2, 8}).status == RunStatus::complete);
+  }
   CHECK(read_dyad_file(path).status == "complete");
   CHECK_FALSE(fs::exists(path + ".partial"));
+}
+
+TEST_CASE("H5Writer: without allow_replace a PATH that appeared during the run is kept") {
+  const RunSpec spec = h5_spec();
+  const TempDir dir;
+  const std::string path = dir.file("appeared.h5");
+  std::ofstream(path) << "someone else's\n";  // as if made after the CLI checked for it
+  CHECK_THROWS_WITH_AS(write_run(spec, path), doctest::Contains("appeared while the run was under way"),
+                       std::runtime_error);
+  CHECK(slurp(path) == "someone else's\n");
+  CHECK(read_dyad_file(path + ".partial").status == "complete");
 }
 
 TEST_CASE("H5Writer: a writer that never finishes leaves PATH.partial marked failed") {
