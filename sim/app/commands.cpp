@@ -422,7 +422,12 @@ int run(const RunArgs& args) {
   if (!args.resume.empty()) {
     const std::string partial =
         fs::exists(args.resume + ".partial") ? args.resume + ".partial" : args.resume;
-    claim.emplace(partial.ends_with(".partial") ? partial.substr(0, partial.size() - 8) : partial);
+    const std::string final_path = partial.ends_with(".partial") ? partial.substr(0, partial.size() - 8) : partial;
+    claim.emplace(final_path);
+    // Said now rather than at the final rename, which would refuse to replace it.
+    if (fs::exists(final_path) && final_path != partial && !args.overwrite)
+      throw InputError(final_path, 0, "--resume",
+                       fmt::format("'{}' exists; pass --overwrite to let the resumed run replace it", final_path));
     const DyadFile file = read_dyad_file(partial);
     if (file.status == "complete")
       throw InputError(partial, 0, "--resume", "the run is complete: there is nothing to resume");

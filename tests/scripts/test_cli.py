@@ -485,7 +485,18 @@ def check_interrupt(exe, tmp, outdir):
         proc2 = common.run([exe, "inspect", partial])
         T.check("interrupt: dyad inspect reads FILE.partial and says it is incomplete",
                 proc2.returncode == 0 and "interrupted" in proc2.stdout, common.describe(proc2))
-        partial.unlink()
+        proc2 = common.run([exe, "run", cfg, "--resume", out, "--quiet"], cwd=tmp)
+        T.check("bad input: --resume onto an existing FILE without --overwrite -> exit 2 naming it, "
+                "FILE and FILE.partial untouched",
+                proc2.returncode == 2 and "existing.h5" in proc2.stderr and out.read_bytes() == SENTINEL
+                and partial.is_file(), common.describe(proc2))
+        proc2 = common.run([exe, "run", cfg, "--resume", out, "--overwrite", "--quiet", "--threads", "2"],
+                           cwd=tmp, timeout=300)
+        T.check("--resume --overwrite completes and replaces FILE",
+                proc2.returncode == 0 and out.read_bytes() != SENTINEL and not partial.exists(),
+                common.describe(proc2))
+        out.write_bytes(SENTINEL)
+        partial.unlink(missing_ok=True)
 
 
 def check_stale_partial(exe, tmp):
