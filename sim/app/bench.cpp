@@ -187,7 +187,7 @@ int bench(const BenchArgs& args) {
       NullSink sink;
       result = run_model(spec, params, sink, exec);
     } else {
-      H5Writer writer(out, Provenance{"bench", "", "", "", spec.model, spec.seed, find_model(spec.model)->version});
+      H5Writer writer(out, Provenance{"bench", "", "", "", spec.model, spec.seed, find_model(spec.model)->version, ""});
       result = run_model(spec, params, writer, exec);
     }
     engine = timer.stop();
