@@ -154,7 +154,8 @@ void check_same_config(const std::string& file, const std::string& stored, const
   const auto before = resolved_keys(stored), now = resolved_keys(config.resolved_text);
   std::string differ;
   auto note = [&](const std::string& key, const std::string& was, const std::string& is) {
-    if (key == "run.output") return;
+    // Where the file is and how it is stored change no value: not another experiment.
+    if (key == "run.output" || key == "run.compression") return;
     differ += fmt::format("\n  {}: {} in the file, {} now", key, was.empty() ? "(unset)" : was,
                           is.empty() ? "(unset)" : is);
   };

@@ -364,11 +364,17 @@ struct H5Writer::Impl {
   // HDF5's default (0) and no _FillValue, so that xarray keeps integers integer.
   // cache_bytes 0: HDF5's default chunk cache (1 MiB).
   Handle dataset(const char* name, hid_t type, const std::vector<hsize_t>& dims, const std::vector<hsize_t>& chunk,
-                 bool nan_fill, std::size_t cache_bytes = 0) const {
+                 bool nan_fill, std::size_t cache_bytes = 0, int deflate = 0) const {
     const Handle dcpl = handle(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "making a property list");
     // netCDF-C lists attributes by creation order and expects it tracked and indexed.
     ok(H5Pset_attr_creation_order(dcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), name);
     if (!chunk.empty()) ok(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), name);
+    // Shuffle first: the bytes of float32 values that vary slowly (levels) or are small
+    // integers (counts) line up, and deflate finds them (docs/output.md "Compression").
+    if (!chunk.empty() && deflate > 0) {
+      ok(H5Pset_shuffle(dcpl.get()), name);
+      ok(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(deflate)), name);
+    }
     const bool is_double = H5Tget_size(type) == 8;
     const float nan_f = std::numeric_limits<float>::quiet_NaN();
     const double nan_d = std::numeric_limits<double>::quiet_NaN();
@@ -915,7 +921,7 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
     const std::size_t cache = static_cast<std::size_t>(shape.days) * static_cast<std::size_t>(shape.couples) * sizeof(float);
     for (const MetricDef& m : layout.daily) {
       Handle ds = dataset(m.name, H5T_IEEE_F32LE, {n_days, total}, {static_cast<hsize_t>(shape.days), static_cast<hsize_t>(shape.couples)},
-                          true, cache);
+                          true, cache, spec.compression);
       describe(ds.get(), m.long_name, m.units);
       text_attr(ds.get(), "dyad_kind", kind_name(m.kind));
       attach(ds.get(), {day.get(), couple.get()});
