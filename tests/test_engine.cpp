@@ -27,6 +27,9 @@ RunSpec small_spec() {
 std::uint64_t run_hash(const RunSpec& spec, int threads, int block_size,
                        const attachment::Params& params = {}) {
   test::HashSink sink;
+  // demand_withdraw_b is derived from two hashed counts (checked below), added after
+  // the hash was pinned: leaving it out keeps the pin meaning "no result changed".
+  sink.unhashed_summaries = {"demand_withdraw_b"};
   const auto result = run_model(spec, params, sink, ExecOptions{threads, block_size});
   REQUIRE(result.status == RunStatus::complete);
   REQUIRE(sink.days == spec.days);
@@ -53,6 +56,22 @@ TEST_CASE("golden hash: equal for 1, 2 and 3 threads and for three block sizes")
   CHECK(reference == 0x51e2cae081a84748ull);
 }
 
+TEST_CASE("run_demand_withdraw_b is the episodes partner a did not lead") {
+  test::HashSink sink;
+  run_model(small_spec(), attachment::Params{}, sink, ExecOptions{2, 16});
+  const double* dw = sink.summary_row("demand_withdraw");
+  const double* dw_a = sink.summary_row("demand_withdraw_a");
+  const double* dw_b = sink.summary_row("demand_withdraw_b");
+  REQUIRE((dw && dw_a && dw_b));
+  double episodes_b = 0;
+  for (std::int64_t i = 0; i < sink.n; ++i) {
+    CHECK(dw_b[i] == dw[i] - dw_a[i]);
+    CHECK(dw_b[i] >= 0);
+    episodes_b += dw_b[i];
+  }
+  CHECK(episodes_b > 0);  // partner b does lead some: the twin is not all zero
+}
+
 TEST_CASE("version 1's values reproduce version 1's golden hash") {
   // The version 2 mechanisms vanish at attachment::version1(), bit for bit: the old
   // pinned hash over the same data (the summary version 2 added left out).
@@ -62,7 +81,7 @@ TEST_CASE("version 1's values reproduce version 1's golden hash") {
       CAPTURE(threads);
       CAPTURE(block);
       test::HashSink sink;
-      sink.unhashed_summaries = {"dissolution_day"};
+      sink.unhashed_summaries = {"dissolution_day", "demand_withdraw_b"};
       run_model(spec, attachment::version1(), sink, ExecOptions{threads, block});
       CHECK(sink.hash == 0x5fb51ac5728f6258ull);
     }
@@ -79,7 +98,7 @@ TEST_CASE("the block kernel with libm's exp and Box-Muller reproduces the per-co
       CAPTURE(threads);
       CAPTURE(block);
       test::HashSink sink;
-      sink.unhashed_summaries = {"dissolution_day"};
+      sink.unhashed_summaries = {"dissolution_day", "demand_withdraw_b"};
       run<attachment::BasicModel<attachment::LibmMath>>(spec, attachment::version1(), sink,
                                                          ExecOptions{threads, block});
       CHECK(sink.hash == 0xe20c366e0580af2bull);

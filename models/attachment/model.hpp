@@ -71,6 +71,7 @@ static_assert(std::size(daily_metrics) == daily::count);
 namespace summary {
 enum : int {
   conflicts_per_week = daily::count, pos_neg_ratio, dw_anxious_share, dissolution_day,
+  demand_withdraw_b,
   count
 };
 }  // namespace summary
@@ -90,6 +91,12 @@ inline constexpr std::array<MetricDef, summary::count> summary_metrics = [] {
   s[summary::dissolution_day] = {"dissolution_day",
                                  "day on which the couple parted (NaN: together at the end)", "day",
                                  MetricKind::level};
+  // Not a daily metric (the day buffer and the golden hash stay as they were): the _a
+  // count's twin, so that outcome pairs own/partner split for every summary (dyad export
+  // --layout person, dyad apim).
+  s[summary::demand_withdraw_b] = {"demand_withdraw_b",
+                                   "demand-withdraw episodes in which partner b demanded, total over the run",
+                                   "1", MetricKind::count};
   return s;
 }();
 
@@ -1305,6 +1312,7 @@ void BasicModel<Math>::write_summary(const Block& b, int days, Rows<double> out)
     const double dw_a = total(daily::demand_withdraw_a, i);
     const bool a_more_anxious = b.x[0][i] >= b.x[1][i];
     out[summary::dw_anxious_share][i] = dw > 0 ? (a_more_anxious ? dw_a : dw - dw_a) / dw : nan;
+    out[summary::demand_withdraw_b][i] = dw - dw_a;
   }
 }
 

@@ -200,7 +200,8 @@ void check_same_config(const std::string& file, const std::string& stored, const
   const auto before = resolved_keys(stored), now = resolved_keys(config.resolved_text);
   std::string differ;
   auto note = [&](const std::string& key, const std::string& was, const std::string& is) {
-    if (key == "run.output") return;
+    // Where the file is and how it is stored change no value: not another experiment.
+    if (key == "run.output" || key == "run.compression") return;
     differ += fmt::format("\n  {}: {} in the file, {} now", key, was.empty() ? "(unset)" : was,
                           is.empty() ? "(unset)" : is);
   };
@@ -429,11 +430,15 @@ int run(const RunArgs& args) {
       throw InputError(final_path, 0, "--resume",
                        fmt::format("'{}' exists; pass --overwrite to let the resumed run replace it", final_path));
     const DyadFile file = read_dyad_file(partial);
-    if (file.status == "complete")
-      throw InputError(partial, 0, "--resume", "the run is complete: there is nothing to resume");
     check_model_version(partial, file, spec.model);
     check_same_config(partial, file.attributes.count("config") ? file.attributes.at("config") : "", config);
-    writer = H5Writer::reopen(partial);
+    // A pipeline (make, Snakemake) that always passes --resume reruns the command after
+    // a complete run too: the file is what the command asks for, so that is success.
+    if (file.status == "complete") {
+      fmt::print(stderr, "dyad: {} is complete: nothing to do\n", partial);
+      return 0;
+    }
+    writer = H5Writer::reopen(partial, args.command_line);
     done = writer->points_done();
   } else {
     check_output_target(config, args);
@@ -453,6 +458,7 @@ int run(const RunArgs& args) {
     provenance.model = spec.model;
     provenance.model_version = find_model(spec.model)->version;
     provenance.seed = spec.seed;
+    provenance.command_line = args.command_line;
     writer = std::make_unique<H5Writer>(spec.output, provenance, config.sweep);
   }
   writer->allow_replace(args.overwrite);
@@ -515,7 +521,8 @@ int run(const RunArgs& args) {
   return 0;
 }
 
-int summarize(const std::string& file, const std::string& format, const std::vector<std::string>& by) {
+int summarize(const std::string& file, const std::string& format, const std::vector<std::string>& by,
+              const std::string& reference_name) {
   const DyadFile f = read_dyad_file(file);
   if (f.status != "complete")
     fmt::print(stderr, "dyad: warning: {} is not complete (status {}): run summaries cover only the "
@@ -556,14 +563,49 @@ int summarize(const std::string& file, const std::string& format, const std::vec
     members[g].push_back(i);
   }
   int reference = -1;
+  const std::string wanted = reference_name.empty() ? "secure-secure" : reference_name;
   for (int p = 0; p < static_cast<int>(f.pairings.size()); ++p)
-    if (f.pairings[p] == "secure-secure") reference = p;
+    if (f.pairings[p] == wanted) reference = p;
+  std::string pairing_list;
+  for (const auto& name : f.pairings) pairing_list += (pairing_list.empty() ? "" : ", ") + name;
+  if (reference < 0 && !reference_name.empty())
+    throw InputError(file, 0, "--reference",
+                     fmt::format("'{}' is not a pairing of this file (pairings: {})", reference_name, pairing_list));
+  // Without secure-secure the comparison is still worth making: against the first
+  // pairing, said aloud, rather than a column of NaN.
+  if (reference < 0 && f.pairings.size() > 1) {
+    reference = 0;
+    fmt::print(stderr, "dyad: note: {} has no secure-secure pairing; Cohen's d and the paired differences are "
+                       "against {} (the first pairing; --reference PAIRING chooses another of: {})\n",
+               file, f.pairings[0], pairing_list);
+  } else if (reference < 0) {
+    fmt::print(stderr, "dyad: note: {} has one pairing ({}); there is nothing to compare it with, so Cohen's d "
+                       "and the paired differences are left out (nan)\n", file, pairing_list);
+  }
+  const std::string reference_label = reference >= 0 ? f.pairings[reference] : "secure-secure";
+  std::string d_column = "d_vs_" + reference_label;
+  for (char& c : d_column)
+    if (c == '-') c = '_';
+  // Under common random numbers replicate k of every pairing (at one point) met the
+  // same outside world: its difference to the reference's replicate k is a paired one.
+  const auto stored = resolved_keys(f.attributes.count("config") ? f.attributes.at("config") : "");
+  const auto crn_key = stored.find("run.common_random_numbers");
+  const bool crn = crn_key != stored.end() && crn_key->second == "true";
+  if (!crn && reference >= 0 && f.pairings.size() > 1)
+    fmt::print(stderr, "dyad: note: {} was not run with common random numbers (run.common_random_numbers = "
+                       "false): pairings are independent samples, the paired columns are nan\n", file);
+  // (point, replicate) -> couple, per pairing: the reference partner of each couple.
+  std::map<std::pair<std::int32_t, std::int32_t>, std::size_t> reference_couple;
+  if (crn && reference >= 0)
+    for (std::size_t i = 0; i < f.couple_pairing.size(); ++i)
+      if (f.couple_pairing[i] == reference && usable(i)) reference_couple[{f.couple_point[i], f.replicate[i]}] = i;
 
   struct Row {
     const Group* group;
     std::string metric;
     Describe d;
     double d_vs = NAN;
+    Paired paired{0, NAN, NAN, NAN, NAN};
   };
   std::vector<Row> rows;
   for (const auto& [group, couples] : members) {
@@ -572,16 +614,27 @@ int summarize(const std::string& file, const std::string& format, const std::vec
       const auto it = members.find(Group{reference, group.values});
       if (it != members.end()) ref = &it->second;
     }
+    // The reference's own rows are not paired with themselves (n 0, nan).
+    std::vector<std::size_t> mine, theirs;
+    if (crn && ref && group.pairing != reference)
+      for (auto i : couples) {
+        const auto it = reference_couple.find({f.couple_point[i], f.replicate[i]});
+        if (it == reference_couple.end()) continue;
+        mine.push_back(i);
+        theirs.push_back(it->second);
+      }
     for (const auto& metric : f.summary_names) {
       const auto& values = f.summaries.at(metric);
-      auto gather = [&](const std::vector<std::size_t>& ids) {
+      auto pick = [&](const std::vector<std::size_t>& ids) {
         std::vector<double> v;
         v.reserve(ids.size());
         for (auto i : ids) v.push_back(values[i]);
-        return describe(v);
+        return v;
       };
-      const Describe d = gather(couples);
-      rows.push_back({&group, metric, d, ref ? cohens_d(d, gather(*ref)) : NAN});
+      const Describe d = describe(pick(couples));
+      Row row{&group, metric, d, ref ? cohens_d(d, describe(pick(*ref))) : NAN};
+      if (!mine.empty()) row.paired = paired_difference(pick(mine), pick(theirs));
+      rows.push_back(row);
     }
   }
   // Models whose couples part (run_dissolution_day): per group the share still together
@@ -605,8 +658,10 @@ int summarize(const std::string& file, const std::string& format, const std::vec
   if (format == "csv") {
     fmt::print("pairing");
     for (const auto& k : key_names) fmt::print(",{}", k);
-    fmt::print(",metric,n,mean,sd,ci95_low,ci95_high,d_vs_secure_secure{}\n",
-               has_parting ? ",together_share,median_days_to_parting" : "");
+    // The paired columns last: scripts that read today's columns by position keep working.
+    fmt::print(",metric,n,mean,sd,ci95_low,ci95_high,{}{},paired_n,paired_diff,paired_ci95_low,paired_ci95_high,"
+               "paired_d\n",
+               d_column, has_parting ? ",together_share,median_days_to_parting" : "");
     for (const auto& r : rows) {
       fmt::print("{}", f.pairings[r.group->pairing]);
       for (double v : r.group->values) fmt::print(",{}", value_text(v));
@@ -616,7 +671,8 @@ int summarize(const std::string& file, const std::string& format, const std::vec
         const Survival& sv = survivals.at(r.group);
         fmt::print(",{},{}", number(sv.together_share), number(sv.median_day));
       }
-      fmt::print("\n");
+      fmt::print(",{},{},{},{},{}\n", r.paired.n, number(r.paired.diff), number(r.paired.ci95_low),
+                 number(r.paired.ci95_high), number(r.paired.d));
     }
   } else if (format == "json") {
     fmt::print("[\n");
@@ -631,16 +687,27 @@ int summarize(const std::string& file, const std::string& format, const std::vec
         parting_text = fmt::format(", \"together_share\": {}, \"median_days_to_parting\": {}",
                                    json_number(sv.together_share), json_number(sv.median_day));
       }
+      const std::string paired_text = fmt::format(
+          ", \"paired_n\": {}, \"paired_diff\": {}, \"paired_ci95_low\": {}, \"paired_ci95_high\": {}, "
+          "\"paired_d\": {}",
+          r.paired.n, json_number(r.paired.diff), json_number(r.paired.ci95_low), json_number(r.paired.ci95_high),
+          json_number(r.paired.d));
       fmt::print("  {{\"pairing\": \"{}\", {}\"metric\": \"{}\", \"n\": {}, \"mean\": {}, \"sd\": {}, "
-                 "\"ci95_low\": {}, \"ci95_high\": {}, \"d_vs_secure_secure\": {}{}}}{}\n",
+                 "\"ci95_low\": {}, \"ci95_high\": {}, \"{}\": {}{}{}}}{}\n",
                  f.pairings[r.group->pairing], key_names.empty() ? "" : "\"by\": {" + by_text + "}, ",
                  r.metric, r.d.n, json_number(r.d.mean), json_number(r.d.sd), json_number(r.d.ci95_low),
-                 json_number(r.d.ci95_high), json_number(r.d_vs), parting_text, i + 1 < rows.size() ? "," : "");
+                 json_number(r.d.ci95_high), d_column, json_number(r.d_vs), paired_text, parting_text,
+                 i + 1 < rows.size() ? "," : "");
     }
     fmt::print("]\n");
   } else {
     fmt::print("{}: {} couples, {} points, {} days, model {}, status {}\n", file, f.couple_pairing.size(),
                f.n_points(), f.days, f.attributes.count("model") ? f.attributes.at("model") : "?", f.status);
+    if (reference >= 0)
+      fmt::print("d: Cohen's d against {}{}\n", reference_label,
+                 crn ? "; paired: the difference to the same replicate of it (common random numbers), "
+                       "its 95% t interval and paired d (mean / sd of the differences)"
+                     : "");
     const Group* last = nullptr;
     for (const auto& r : rows) {
       if (r.group != last) {
@@ -656,12 +723,16 @@ int summarize(const std::string& file, const std::string& format, const std::vec
                      "median_days_to_parting {}\n",
                      sv.together_share, sv.together, sv.n, median);
         }
-        fmt::print("  {:<22} {:>6} {:>11} {:>10} {:>23} {:>8}\n", "metric", "n", "mean", "sd", "95% CI",
-                   "d vs s-s");
+        fmt::print("  {:<22} {:>6} {:>11} {:>10} {:>23} {:>8}{}\n", "metric", "n", "mean", "sd", "95% CI", "d",
+                   crn ? fmt::format(" {:>10} {:>23} {:>8}", "paired diff", "95% CI", "paired d") : "");
         last = r.group;
       }
-      fmt::print("  {:<22} {:>6} {:>11.4g} {:>10.4g}   [{:>9.4g}, {:>9.4g}] {:>8.3g}\n", r.metric, r.d.n,
-                 r.d.mean, r.d.sd, r.d.ci95_low, r.d.ci95_high, r.d_vs);
+      fmt::print("  {:<22} {:>6} {:>11.4g} {:>10.4g}   [{:>9.4g}, {:>9.4g}] {:>8.3g}", r.metric, r.d.n, r.d.mean,
+                 r.d.sd, r.d.ci95_low, r.d.ci95_high, r.d_vs);
+      if (crn)
+        fmt::print(" {:>11.4g}   [{:>9.4g}, {:>9.4g}] {:>8.3g}", r.paired.diff, r.paired.ci95_low,
+                   r.paired.ci95_high, r.paired.d);
+      fmt::print("\n");
     }
   }
   return 0;

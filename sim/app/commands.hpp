@@ -18,12 +18,16 @@ struct RunArgs {
   bool overwrite = false;
   bool quiet = false;
   bool fit_check = true;  // refuse a run that cannot fit in memory or on disk (--no-fit-check)
+  std::string command_line;            // argv, shell-quoted, for the file's history
 };
 
 int run(const RunArgs& args);
 int validate(const RunArgs& args);
 int plan(const RunArgs& args);
-int summarize(const std::string& file, const std::string& format, const std::vector<std::string>& by);
+// `reference`: the pairing Cohen's d and the paired differences compare against
+// (empty: secure-secure when the file has it, else the first pairing, with a note).
+int summarize(const std::string& file, const std::string& format, const std::vector<std::string>& by,
+              const std::string& reference = "");
 int inspect(const std::string& file);
 
 struct SensitivityArgs {

@@ -13,6 +13,7 @@
 #include "sim/app/apim_command.hpp"
 #include "sim/app/bench.hpp"
 #include "sim/app/commands.hpp"
+#include "sim/app/export_command.hpp"
 #include "sim/app/targets.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/version.hpp"
@@ -31,7 +32,10 @@ commands:
   plan CONFIG       points, couples, couple-ticks, output size and run time of a config,
                     and its first sweep points, without running it
   summarize FILE    per pairing (and swept key) and metric: n, mean, sd, 95% CI, Cohen's d
-                    vs secure-secure
+                    vs secure-secure (--reference), paired differences under common
+                    random numbers
+  export FILE       the couples as a flat table, one row per couple or per partner
+                    (the pairwise layout), CSV or netCDF, for pandas and R
   inspect FILE      provenance, dimensions, variables, sizes and completeness of a file
   analyze FILE      closed-form steady states and stability beside the simulated values
                     (models gottman and linear_love)
@@ -73,15 +77,38 @@ Parsed parse(const std::string& command, const po::options_description& options,
   return p;
 }
 
+// argv as a shell would need it typed again, for the `history` of the files written.
+std::string command_line(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = i == 0 ? std::string("dyad") : std::string(argv[i]);
+    const bool plain = !arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                             "0123456789-_=./,:+@%") == std::string::npos;
+    if (!plain) {
+      std::string quoted = "'";
+      for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      arg = quoted + "'";
+    }
+    line += (i ? " " : "") + arg;
+  }
+  return line;
+}
+
 std::vector<std::string> strings(const po::variables_map& vm, const char* key) {
   return vm.count(key) ? vm[key].as<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
 int dispatch(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+  // Asked-for help is output (stdout, exit 0); help after a bare `dyad` is a usage error
+  // (stderr, exit 2), so that `dyad > file` never makes a file of help.
+  if (args.empty()) {
+    std::cerr << usage;
+    return 2;
+  }
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << usage;
-    return args.empty() ? 2 : 0;
+    return 0;
   }
   if (args[0] == "--version") {
     std::cout << "dyad " << dyad::version << " (" << dyad::git_commit << ")\n";
@@ -142,6 +169,7 @@ int dispatch(int argc, char** argv) {
     r.overwrite = p.vm["overwrite"].as<bool>();
     r.fit_check = !p.vm["no-fit-check"].as<bool>();
     r.quiet = p.vm["quiet"].as<bool>();
+    r.command_line = command_line(argc, argv);
     return dyad::app::run(r);
   }
   if (command == "summarize" || command == "inspect" || command == "analyze") {
@@ -150,7 +178,10 @@ int dispatch(int argc, char** argv) {
     if (command == "summarize")
       o.add_options()("format", po::value<std::string>()->default_value("table"), "table, csv or json")(
           "by", po::value<std::string>(),
-          "KEY[,KEY]: group by pairing and these swept keys (default for a sweep: every swept key)");
+          "KEY[,KEY]: group by pairing and these swept keys (default for a sweep: every swept key)")(
+          "reference", po::value<std::string>(),
+          "PAIRING that Cohen's d and the paired differences compare against (default: secure-secure, "
+          "else the first pairing, with a note)");
     po::positional_options_description pos;
     pos.add("file", 1);
     const Parsed p = parse(command, o, pos, rest);
@@ -169,7 +200,33 @@ int dispatch(int argc, char** argv) {
         if (!key.empty()) by.push_back(key);
       if (by.empty()) throw dyad::InputError("command line", 0, "--by", "give KEY[,KEY]");
     }
-    return dyad::app::summarize(file, format, by);
+    return dyad::app::summarize(file, format, by, p.vm.count("reference") ? p.vm["reference"].as<std::string>() : "");
+  }
+  if (command == "export") {
+    po::options_description o("options");
+    o.add_options()("file", po::value<std::string>(), "a Dyad output file")(
+        "layout", po::value<std::string>()->default_value("couple"),
+        "couple (a row per couple) or person (a row per partner: own and partner columns)")(
+        "format", po::value<std::string>()->default_value("csv"), "csv or netcdf")(
+        "output,o", po::value<std::string>(), "output file (default: FILE with .csv or .nc, and _person for person)")(
+        "overwrite", po::bool_switch(), "replace an existing output file");
+    po::positional_options_description pos;
+    pos.add("file", 1);
+    const Parsed p = parse(command, o, pos, rest);
+    if (p.help) return 0;
+    if (!p.vm.count("file")) throw dyad::InputError("command line", 0, "", "dyad export: give a FILE");
+    dyad::app::ExportArgs e;
+    e.file = p.vm["file"].as<std::string>();
+    e.layout = p.vm["layout"].as<std::string>();
+    e.format = p.vm["format"].as<std::string>();
+    if (e.layout != "couple" && e.layout != "person")
+      throw dyad::InputError("command line", 0, "--layout", "expected couple or person, got '" + e.layout + "'");
+    if (e.format != "csv" && e.format != "netcdf")
+      throw dyad::InputError("command line", 0, "--format", "expected csv or netcdf, got '" + e.format + "'");
+    if (p.vm.count("output")) e.output = p.vm["output"].as<std::string>();
+    e.overwrite = p.vm["overwrite"].as<bool>();
+    e.command_line = command_line(argc, argv);
+    return dyad::app::export_table(e);
   }
   if (command == "targets") {
     const dyad::app::TargetSize d;

@@ -101,6 +101,8 @@ const po::options_description& fixed_keys() {
          "couple's daily metrics")
         ("run.common_random_numbers", po::value<bool>()->default_value(d.common_random_numbers),
          "replicate k of every pairing meets the same outside events and trait deviates")
+        ("run.compression", po::value<int>()->default_value(d.compression),
+         "deflate level 0 .. 9 (with shuffle) of the per-couple daily variables of record = daily; 0: none")
         ("run.max_couples", po::value<std::int64_t>()->default_value(d.max_couples),
          "refuse runs with more couples than this (a guard against typos)")
         ("pairings.list", po::value<std::string>()->default_value("secure-secure"),
@@ -255,8 +257,8 @@ std::string resolved_text(const Config& c) {
   t += fmt::format("model = {}\ndays = {}\ncouples = {}\nseed = {}\noutput = {}\nrecord = {}\n",
                    s.model, s.days, s.couples, s.seed, s.output,
                    s.record == Record::daily ? "daily" : "summary");
-  t += fmt::format("common_random_numbers = {}\nmax_couples = {}\n",
-                   s.common_random_numbers ? "true" : "false", s.max_couples);
+  t += fmt::format("common_random_numbers = {}\nmax_couples = {}\ncompression = {}\n",
+                   s.common_random_numbers ? "true" : "false", s.max_couples, s.compression);
   t += "\n[pairings]\nlist = ";
   for (std::size_t p = 0; p < s.pairings.size(); ++p)
     t += (p ? ", " : "") + s.pairing_name(static_cast<int>(p));
@@ -515,6 +517,11 @@ Config resolve(std::vector<Entry> entries, const std::string& origin) {
   if (auto* e = find("run.common_random_numbers"))
     spec.common_random_numbers = typed<bool>(*e, "true or false");
   if (auto* e = find("run.max_couples")) spec.max_couples = typed<std::int64_t>(*e, "an integer");
+  if (auto* e = find("run.compression")) {
+    spec.compression = typed<int>(*e, "a deflate level 0 .. 9");
+    if (spec.compression < 0 || spec.compression > 9)
+      fail(e->where, e->full(), fmt::format("must lie in 0 .. 9 (deflate level; 0: none), got {}", spec.compression));
+  }
   if (spec.days < 1) fail(c.origin_of("run.days"), "run.days", "must be at least 1");
   if (spec.couples < 1) fail(c.origin_of("run.couples"), "run.couples", "must be at least 1");
   if (spec.output.empty()) fail(c.origin_of("run.output"), "run.output", "must not be empty");

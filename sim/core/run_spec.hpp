@@ -63,6 +63,10 @@ struct RunSpec {
   std::uint64_t seed = 1;       // base seed of every random stream
   std::string output = "results/out.h5";
   Record record = Record::summary;  // daily also keeps every couple's daily metrics
+  // Deflate level (0 .. 9, with the shuffle filter) of the (day, couple) variables of
+  // record = daily; 0 stores them uncompressed. Changes the file's size, never a value
+  // (the data hash is the same for every level). Default: docs/output.md "Compression".
+  int compression = 0;
   // Replicate k of every pairing sees the same external events (work demands,
   // illness, crises) and the same standard-normal trait deviates, so pairings are
   // compared on paired draws (variance reduction); false keys them by couple id.

@@ -87,4 +87,17 @@ double cohens_d(const Describe& group, const Describe& reference) {
   return (group.mean - reference.mean) / pooled;
 }
 
+Paired paired_difference(std::span<const double> x, std::span<const double> ref) {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> diffs;
+  diffs.reserve(x.size());
+  for (std::size_t i = 0; i < x.size() && i < ref.size(); ++i)
+    if (std::isfinite(x[i]) && std::isfinite(ref[i])) diffs.push_back(x[i] - ref[i]);
+  const Describe d = describe(diffs);
+  Paired p{d.n, d.n ? d.mean : nan, d.ci95_low, d.ci95_high, nan};
+  if (d.n < 2) return p;
+  if (d.sd > 0) p.d = d.mean / d.sd;
+  return p;
+}
+
 }  // namespace dyad

@@ -31,6 +31,16 @@ struct Survival {
 };
 Survival survival(std::span<const double> parting_day, double censor_day);
 
+// The paired difference group - reference over pairs (x[i], ref[i]) where both are
+// finite (couples that parted can have NaN summaries): n pairs used, mean difference,
+// its Student t 95% interval and the paired d (mean / sd of the differences, Cohen's
+// d_z). NaN figures when fewer than two pairs (or, for d, a zero sd).
+struct Paired {
+  std::int64_t n = 0;
+  double diff = 0, ci95_low = 0, ci95_high = 0, d = 0;
+};
+Paired paired_difference(std::span<const double> x, std::span<const double> ref);
+
 // Two-sided 97.5% quantile of Student's t with `df` degrees of freedom.
 double t_quantile_975(double df);
 

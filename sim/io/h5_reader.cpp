@@ -361,6 +361,8 @@ DyadFile read_dyad_file(const std::string& path) {
     v.dims = r.dim_names(ds.get(), name, v.shape.size());
     v.type = Reader::type_name(type.get());
     v.storage_bytes = H5Dget_storage_size(ds.get());
+    if (r.ok(H5Aexists(ds.get(), "long_name"), name) > 0) v.long_name = r.attr_text(ds.get(), "long_name");
+    if (r.ok(H5Aexists(ds.get(), "units"), name) > 0) v.units = r.attr_text(ds.get(), "units");
     f.variables.push_back(std::move(v));
   }
 
@@ -370,6 +372,19 @@ DyadFile read_dyad_file(const std::string& path) {
   for (const auto p : f.couple_pairing)
     if (p < 0 || p >= static_cast<std::int32_t>(f.pairings.size()))
       r.fail(fmt::format("couple_pairing holds {}, but there are {} pairings", p, f.pairings.size()));
+  auto per_couple = [&](const char* name, auto values) {
+    if (values.size() != f.couple_pairing.size())
+      r.fail(fmt::format("{} has {} values for {} couples", name, values.size(), f.couple_pairing.size()));
+    return values;
+  };
+  f.replicate = per_couple("replicate", r.values<std::int32_t>("replicate", H5T_NATIVE_INT32));
+  f.styles = r.strings("style");
+  f.style_a = per_couple("style_a", r.values<std::int8_t>("style_a", H5T_NATIVE_INT8));
+  f.style_b = per_couple("style_b", r.values<std::int8_t>("style_b", H5T_NATIVE_INT8));
+  for (const auto* side : {&f.style_a, &f.style_b})
+    for (const auto s : *side)
+      if (s < 0 || s >= static_cast<int>(f.styles.size()))
+        r.fail(fmt::format("style_a or style_b holds {}, but there are {} styles", s, f.styles.size()));
   for (const auto& v : f.variables) {
     if (v.name.rfind("run_", 0) != 0) continue;
     const std::string metric = v.name.substr(4);
@@ -389,6 +404,12 @@ DyadFile read_dyad_file(const std::string& path) {
   }
   read_sweep(r, f);
   return f;
+}
+
+const VariableInfo* DyadFile::variable(const std::string& name) const {
+  for (const auto& v : variables)
+    if (v.name == name) return &v;
+  return nullptr;
 }
 
 int DyadFile::sweep_key_index(const std::string& key) const {

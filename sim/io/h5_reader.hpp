@@ -17,6 +17,7 @@ struct VariableInfo {
   std::vector<std::uint64_t> shape;
   std::string type;          // "float32", "float64", "int64", "int32", "int8", "string"
   std::uint64_t storage_bytes = 0;
+  std::string long_name, units;  // the CF attributes, empty where the variable has none
 };
 
 struct DyadFile {
@@ -25,6 +26,9 @@ struct DyadFile {
   std::vector<VariableInfo> variables;
   std::vector<std::string> pairings;               // pairing names, by pairing index
   std::vector<std::int32_t> couple_pairing;        // per couple
+  std::vector<std::int32_t> replicate;             // per couple: index within its pairing
+  std::vector<std::string> styles;                 // style names, by style index
+  std::vector<std::int8_t> style_a, style_b;       // per couple: index into styles
   std::vector<std::string> summary_names;          // run-summary variables, without prefix
   std::map<std::string, std::vector<double>> summaries;  // per couple, by summary name
   // Per couple, the partners' sampled traits, by name: anxiety_a, avoidance_a,
@@ -50,6 +54,8 @@ struct DyadFile {
   std::vector<std::int32_t> design_row, design_step, design_key;
 
   bool is_sweep() const { return !sweep_keys.empty(); }
+  // The variable named `name`, or nullptr.
+  const VariableInfo* variable(const std::string& name) const;
   int n_points() const { return static_cast<int>(point_status.size()); }
   // Index into sweep_keys of a key given as the key ("model.work_load_b") or as its
   // variable name ("model_work_load_b"); -1 if it is not swept.

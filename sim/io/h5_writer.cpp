@@ -367,11 +367,17 @@ struct H5Writer::Impl {
   // HDF5's default (0) and no _FillValue, so that xarray keeps integers integer.
   // cache_bytes 0: HDF5's default chunk cache (1 MiB).
   Handle dataset(const char* name, hid_t type, const std::vector<hsize_t>& dims, const std::vector<hsize_t>& chunk,
-                 bool nan_fill, std::size_t cache_bytes = 0) const {
+                 bool nan_fill, std::size_t cache_bytes = 0, int deflate = 0) const {
     const Handle dcpl = handle(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "making a property list");
     // netCDF-C lists attributes by creation order and expects it tracked and indexed.
     ok(H5Pset_attr_creation_order(dcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), name);
     if (!chunk.empty()) ok(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), name);
+    // Shuffle first: the bytes of float32 values that vary slowly (levels) or are small
+    // integers (counts) line up, and deflate finds them (docs/output.md "Compression").
+    if (!chunk.empty() && deflate > 0) {
+      ok(H5Pset_shuffle(dcpl.get()), name);
+      ok(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(deflate)), name);
+    }
     const bool is_double = H5Tget_size(type) == 8;
     const float nan_f = std::numeric_limits<float>::quiet_NaN();
     const double nan_d = std::numeric_limits<double>::quiet_NaN();
@@ -805,6 +811,7 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
   // Per-couple identity, the same pattern at every point, so written whole now, a
   // point at a time (memory stays at one point's couples however many points).
   // flag_values/flag_meanings (CF) name the categories.
+  const char* couple_labels = "couple_pairing_name";
   auto every_point = [&](hid_t ds, hid_t mem_type, const void* one_point, const char* name) {
     for (int p = 0; p < n_points; ++p) write_point_slice(ds, mem_type, p, one_point, name);
   };
@@ -817,6 +824,19 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
     number_attr(ds.get(), "flag_values", H5T_STD_I32LE, H5T_NATIVE_INT32, flags.data(), pairings);
     text_attr(ds.get(), "flag_meanings", join(pairing_names, " "));
     attach(ds.get(), {couple.get()});
+    text_attr(ds.get(), "coordinates", couple_labels);
+  }
+  {
+    // The pairing's name per couple, as a string: xarray and R decode no flag_meanings,
+    // so without it `groupby(couple_pairing)` groups by 0 .. P-1. Named in the
+    // `coordinates` attribute of every per-couple variable (CF auxiliary coordinate).
+    const Handle type = utf8_vlen_type("couple_pairing_name");
+    const Handle ds = dataset("couple_pairing_name", type.get(), {total}, {}, false);
+    std::vector<const char*> names(per_point);
+    for (hsize_t i = 0; i < per_point; ++i) names[i] = pairing_names[layout.couple_pairing[i]].c_str();
+    every_point(ds.get(), type.get(), names.data(), "couple_pairing_name");
+    describe(ds.get(), "pairing of the couple: partner a's style-partner b's style", nullptr);
+    attach(ds.get(), {couple.get()});
   }
   if (sweep) {
     const Handle ds = dataset("couple_point", H5T_STD_I32LE, {total}, {}, false);
@@ -827,12 +847,14 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
     }
     describe(ds.get(), "sweep point of the couple (index into the point coordinate)", nullptr);
     attach(ds.get(), {couple.get()});
+    text_attr(ds.get(), "coordinates", couple_labels);
   }
   {
     const Handle ds = dataset("replicate", H5T_STD_I32LE, {total}, {}, false);
     every_point(ds.get(), H5T_NATIVE_INT32, layout.couple_replicate.data(), "replicate");
     describe(ds.get(), "index of the couple within its pairing (the common-random-numbers key)", nullptr);
     attach(ds.get(), {couple.get()});
+    text_attr(ds.get(), "coordinates", couple_labels);
   }
   {
     std::vector<std::int8_t> flags(styles);
@@ -849,6 +871,7 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
       number_attr(ds.get(), "flag_values", H5T_STD_I8LE, H5T_NATIVE_INT8, flags.data(), styles);
       text_attr(ds.get(), "flag_meanings", join(style_names, " "));
       attach(ds.get(), {couple.get()});
+      text_attr(ds.get(), "coordinates", couple_labels);
     }
   }
   // Traits: written per point by begin().
@@ -856,6 +879,7 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
     Handle ds = dataset(m.name, H5T_IEEE_F32LE, {total}, {}, true);
     describe(ds.get(), m.long_name, m.units);
     attach(ds.get(), {couple.get()});
+    text_attr(ds.get(), "coordinates", couple_labels);
     trait_ds.push_back(std::move(ds));
   }
 
@@ -914,10 +938,11 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
     const std::size_t cache = static_cast<std::size_t>(shape.days) * static_cast<std::size_t>(shape.couples) * sizeof(float);
     for (const MetricDef& m : layout.daily) {
       Handle ds = dataset(m.name, H5T_IEEE_F32LE, {n_days, total}, {static_cast<hsize_t>(shape.days), static_cast<hsize_t>(shape.couples)},
-                          true, cache);
+                          true, cache, spec.compression);
       describe(ds.get(), m.long_name, m.units);
       text_attr(ds.get(), "dyad_kind", kind_name(m.kind));
       attach(ds.get(), {day.get(), couple.get()});
+      text_attr(ds.get(), "coordinates", couple_labels);
       daily_ds.push_back(std::move(ds));
     }
   }
@@ -929,6 +954,7 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
     describe(ds.get(), summary_long_name(m, layout.daily), m.units);
     text_attr(ds.get(), "dyad_kind", kind_name(m.kind));
     attach(ds.get(), {couple.get()});
+    text_attr(ds.get(), "coordinates", couple_labels);
     run_ds.push_back(std::move(ds));
   }
 }
@@ -1006,7 +1032,10 @@ H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) 
   w.text_attr(root, "Conventions", "CF-1.8");
   w.text_attr(root, "title", fmt::format("Dyad couple-dynamics simulation, model {}", p.model));
   w.text_attr(root, "source", fmt::format("Dyad {} (git {})", p.dyad_version, p.git_commit));
-  w.text_attr(root, "history", fmt::format("{} dyad {} run", p.created, p.dyad_version));
+  // CF: one line per program that touched the file, "time: command line".
+  w.text_attr(root, "history", p.command_line.empty()
+                                   ? fmt::format("{} dyad {} run", p.created, p.dyad_version)
+                                   : fmt::format("{} dyad {}: {}", p.created, p.dyad_version, p.command_line));
   w.int32_attr(root, "dyad_schema_version", schema_version);
   w.text_attr(root, "dyad_version", p.dyad_version);
   w.text_attr(root, "git_commit", p.git_commit);
@@ -1014,6 +1043,9 @@ H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) 
   w.text_attr(root, "model", p.model);
   w.int32_attr(root, "model_version", p.model_version);
   w.number_attr(root, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &p.seed);
+  // Also as text: R's ncdf4 and other clients without 64-bit unsigned integers read the
+  // number as a double, which rounds seeds above 2^53.
+  w.text_attr(root, "seed_text", fmt::format("{}", p.seed));
   w.text_attr(root, "config", p.config_text);
   w.text_attr(root, "status", to_string(RunStatus::running));
 
@@ -1128,7 +1160,7 @@ H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) 
   w.last_flush = std::chrono::steady_clock::now();
 }
 
-std::unique_ptr<H5Writer> H5Writer::reopen(std::string path) {
+std::unique_ptr<H5Writer> H5Writer::reopen(std::string path, const std::string& command_line) {
   namespace fs = std::filesystem;
   const QuietHdf5 quiet;
   std::unique_ptr<H5Writer> writer(new H5Writer());
@@ -1225,7 +1257,8 @@ std::unique_ptr<H5Writer> H5Writer::reopen(std::string path) {
   w.closed = false;
   w.text_attr(root, "status", to_string(RunStatus::running));
   std::string history = w.ok(H5Aexists(root, "history"), "history") > 0 ? w.read_text_attr(root, "history") : "";
-  w.text_attr(root, "history", fmt::format("{}{}{} dyad resumed", history, history.empty() ? "" : "\n", utc_now()));
+  w.text_attr(root, "history", fmt::format("{}{}{} dyad resumed{}", history, history.empty() ? "" : "\n", utc_now(),
+                                           command_line.empty() ? "" : ": " + command_line));
   w.flush();
   w.last_flush = std::chrono::steady_clock::now();
   return writer;

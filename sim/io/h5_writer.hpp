@@ -22,6 +22,9 @@ struct Provenance {
   std::string model;
   std::uint64_t seed = 0;
   int model_version = 1;  // the registry's ModelInfo::version
+  // The command that made the file, as typed (shell-quoted), for the CF `history`
+  // attribute; empty: "dyad VERSION run".
+  std::string command_line;
 };
 
 // A plain run: begin, write_days per block of days, finish (which closes the file and, when the
@@ -75,7 +78,8 @@ class H5Writer final : public Sink {
   // Reopens an unfinished run for writing: PATH.partial, given as PATH or as
   // PATH.partial. Sets the root status back to "running". Throws InputError naming the
   // file if it is missing, not a Dyad output, or complete (nothing to resume).
-  static std::unique_ptr<H5Writer> reopen(std::string path);
+  // `command_line` is added to `history` beside the time of resumption.
+  static std::unique_ptr<H5Writer> reopen(std::string path, const std::string& command_line = "");
   ~H5Writer() override;
   H5Writer(const H5Writer&) = delete;
   H5Writer& operator=(const H5Writer&) = delete;

@@ -58,12 +58,14 @@ DAILY_METRICS = ["bids_connection", "bids_autonomy", "turned_toward", "turned_aw
                  "stonewalls", "crisis_bids", "crisis_toward", "tension", "distress_a",
                  "distress_b", "narrative_a", "narrative_b", "satisfaction_a", "satisfaction_b",
                  "unmet_a", "unmet_b"]
-RUN_METRICS = DAILY_METRICS + ["conflicts_per_week", "pos_neg_ratio", "dw_anxious_share", "dissolution_day"]
+RUN_METRICS = DAILY_METRICS + ["conflicts_per_week", "pos_neg_ratio", "dw_anxious_share", "dissolution_day",
+                               "demand_withdraw_b"]
 TRAITS = ["anxiety_a", "avoidance_a", "anxiety_b", "avoidance_b"]
 ROOT_ATTRIBUTES = ["Conventions", "title", "source", "history", "dyad_schema_version",
-                   "dyad_version", "git_commit", "created", "model", "seed", "config", "status",
+                   "dyad_version", "git_commit", "created", "model", "seed", "seed_text", "config", "status",
                    "days", "days_completed", "couples_per_pairing", "record"]
-CSV_HEADER = "pairing,metric,n,mean,sd,ci95_low,ci95_high,d_vs_secure_secure,together_share,median_days_to_parting"
+CSV_HEADER = ("pairing,metric,n,mean,sd,ci95_low,ci95_high,d_vs_secure_secure,together_share,median_days_to_parting,"
+              "paired_n,paired_diff,paired_ci95_low,paired_ci95_high,paired_d")
 
 T = common.Runner("schema")
 
@@ -208,6 +210,7 @@ def check_xarray(path):
                 f"without long_name: {missing_meta}")
 
         T.guard("flag checks", check_flags, ds)
+        T.guard("string labels", check_labels, ds)
         T.guard("per-pairing daily statistics", check_pairing_stats, ds)
         T.guard("run summaries", check_run_summaries, ds)
         T.guard("traits", check_traits, ds)
@@ -220,6 +223,29 @@ def flag_map(var):
         meanings = meanings.decode()
     names = str(meanings).split()
     return {int(v): n for v, n in zip(values, names)} if len(values) == len(names) else None
+
+
+def check_labels(ds):
+    """couple_pairing_name: the names xarray groups by, named in `coordinates`."""
+    names = ds["couple_pairing_name"] if "couple_pairing_name" in ds.variables else None
+    T.check("couple_pairing_name: a string per couple, the pairing's name",
+            names is not None and names.dims == ("couple",) and names.dtype.kind in "OU"
+            and [str(x) for x in names.values] == [PAIRINGS[i] for i in ds["couple_pairing"].values],
+            f"{names}")
+    without = [v for v in ds.variables if ds[v].dims and ds[v].dims[-1] == "couple"
+               and v not in ("couple", "couple_pairing_name")
+               and "couple_pairing_name" not in ds[v].encoding.get("coordinates", "")]
+    T.check("every other per-couple variable names couple_pairing_name in `coordinates`", not without,
+            f"without: {without}")
+    grouped = ds.run_conflicts_per_week.groupby("couple_pairing_name").mean()
+    T.check("xarray: groupby('couple_pairing_name') groups by the pairing names",
+            sorted(str(x) for x in grouped["couple_pairing_name"].values) == sorted(PAIRINGS),
+            f"{grouped['couple_pairing_name'].values}")
+    seed = ds.attrs.get("seed")
+    T.check("seed_text is the seed in decimal", str(ds.attrs.get("seed_text")) == str(int(seed)),
+            f"seed {seed!r} seed_text {ds.attrs.get('seed_text')!r}")
+    T.check("history records the command line (dyad run ...)",
+            " dyad run " in str(ds.attrs.get("history")), f"{ds.attrs.get('history')!r}")
 
 
 def check_flags(ds):

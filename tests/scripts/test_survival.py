@@ -127,8 +127,11 @@ def check_summarize(exe, path):
     if not T.check("summarize --format csv exits 0", proc.returncode == 0, common.describe(proc)):
         return
     rows = list(csv.DictReader(io.StringIO(proc.stdout)))
-    T.check("csv: the last two columns are together_share and median_days_to_parting",
-            list(rows[0])[-2:] == ["together_share", "median_days_to_parting"], list(rows[0]))
+    T.check("csv: together_share and median_days_to_parting follow d_vs_secure_secure (the paired "
+            "columns come after them)",
+            list(rows[0])[7:10] == ["d_vs_secure_secure", "together_share", "median_days_to_parting"]
+            and list(rows[0])[-5:] == ["paired_n", "paired_diff", "paired_ci95_low", "paired_ci95_high",
+                                       "paired_d"], list(rows[0]))
     bad = []
     for r in rows:
         share, median = want[r["pairing"]]
@@ -191,7 +194,7 @@ def check_without(exe, plain):
     header = proc.stdout.splitlines()[0] if proc.stdout else ""
     T.check("summarize of a file without run_dissolution_day has no parting columns",
             proc.returncode == 0 and "together_share" not in proc.stdout
-            and header.endswith(",d_vs_secure_secure"), header)
+            and header.endswith(",d_vs_secure_secure,paired_n,paired_diff,paired_ci95_low,paired_ci95_high,paired_d"), header)
     missing = plain.with_name("missing.h5")
     proc = common.run([common.PYTHON, PLOT, missing], timeout=60)
     T.check("plot_survival.py on a missing file exits 2 naming it",

@@ -121,7 +121,8 @@ def check_summarize_by(exe, tmp):
         return
     header = proc.stdout.splitlines()[0]
     T.check("the CSV gains the key as a column after pairing",
-            header == "pairing,model.work_load_b,metric,n,mean,sd,ci95_low,ci95_high,d_vs_secure_secure,together_share,median_days_to_parting", header)
+            header == "pairing,model.work_load_b,metric,n,mean,sd,ci95_low,ci95_high,d_vs_secure_secure,together_share,"
+            "median_days_to_parting,paired_n,paired_diff,paired_ci95_low,paired_ci95_high,paired_d", header)
     rows = [r for r in csv.DictReader(io.StringIO(proc.stdout)) if r["metric"] == "conflicts_per_week"]
     bad = []
     for r in rows:
@@ -197,8 +198,8 @@ def check_bad_input(exe, tmp):
     common.run([exe, "run", cfg, "-o", out, "--quiet"])
     before = out.read_bytes()
     proc = common.run([exe, "run", cfg, "--resume", out, "--quiet"])
-    T.check("--resume of a finished run -> exit 2, the file untouched",
-            proc.returncode == 2 and "complete" in proc.stderr and out.read_bytes() == before,
+    T.check("--resume of a finished run -> exit 0, 'nothing to do', the file untouched",
+            proc.returncode == 0 and "nothing to do" in proc.stderr and out.read_bytes() == before,
             common.describe(proc))
     long_cfg = common.write(tmp / "long.ini", SWEEP.replace("days = 40", "days = 400"))
     partial_out = tmp / "other.h5"
