@@ -42,14 +42,6 @@ extern "C" void on_stop_signal(int sig) {
   stop_requested = true;
 }
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 // What `-o` may name: a regular file or nothing yet. rename(2) over a device node or a
 // FIFO would replace the node itself (as root, /dev/null), and an input named by any
@@ -343,6 +335,15 @@ void check_fit(const Config& config, const Footprint& f, const std::string& comm
 }
 
 }  // namespace
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
 
 int plan(const RunArgs& args) {
   const Config config = load(args);

@@ -21,6 +21,9 @@ struct RunArgs {
   std::string command_line;            // argv, shell-quoted, for the file's history
 };
 
+// Now, as ISO 8601 UTC: the stamp of a file's `created` and `history`.
+std::string utc_now();
+
 int run(const RunArgs& args);
 int validate(const RunArgs& args);
 int plan(const RunArgs& args);

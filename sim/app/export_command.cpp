@@ -3,12 +3,12 @@
 #include <fmt/core.h>
 
 #include <cmath>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <stdexcept>
 
+#include "sim/app/commands.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/version.hpp"
 #include "sim/io/h5_reader.hpp"
@@ -20,15 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Kind = TableColumn::Kind;
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
