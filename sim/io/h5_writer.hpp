@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/core/output.hpp"
+#include "sim/core/shard.hpp"
 #include "sim/core/sweep.hpp"
 
 namespace dyad {
@@ -62,6 +63,15 @@ struct DailyChunk {
 };
 DailyChunk daily_chunk(std::int64_t couples_per_point, int days, std::size_t daily_metrics);
 
+// Per-unit partial sums of a block of days, [day of the block][unit][daily metric],
+// the units of the point in run order: what `dyad merge` read from the shards.
+struct UnitSums {
+  const double* sum = nullptr;
+  const double* m2 = nullptr;
+  const std::int32_t* count = nullptr;
+  std::int64_t units = 0;
+};
+
 class H5Writer final : public Sink {
  public:
   // A plain run. Creates PATH.partial at once (throws std::runtime_error naming the
@@ -71,10 +81,18 @@ class H5Writer final : public Sink {
   // point status are written at once); exactly the plain run otherwise. Throws
   // std::invalid_argument if sweep.points does not hold one value per axis per point.
   H5Writer(std::string path, Provenance provenance, const Sweep& sweep);
+  // A shard (docs/cluster.md): `sweep` holds only the shard's points (the run's points
+  // shard.pieces name, in order), each of which holds only the piece's couples; the
+  // file records which shard of which run it is (root attributes shard_*) and every
+  // unit's partial sums (unit_sum, unit_m2, unit_n).
+  H5Writer(std::string path, Provenance provenance, const Sweep& sweep, const shard::ShardSpec& shard);
   // Reopens an unfinished run for writing: PATH.partial, given as PATH or as
   // PATH.partial. Sets the root status back to "running". Throws InputError naming the
   // file if it is missing, not a Dyad output, or complete (nothing to resume).
   static std::unique_ptr<H5Writer> reopen(std::string path);
+  // The same for a shard's file; an InputError if the file is not shard shard.index of
+  // shard.count.
+  static std::unique_ptr<H5Writer> reopen(std::string path, const shard::ShardSpec& shard);
   ~H5Writer() override;
   H5Writer(const H5Writer&) = delete;
   H5Writer& operator=(const H5Writer&) = delete;
@@ -92,6 +110,9 @@ class H5Writer final : public Sink {
   int days_per_write(const RunLayout& layout) const override;
   void begin(const RunLayout& layout, const float* traits) override;
   void write_days(const DayBlock& days) override;
+  // Merging shards: the per-pairing statistics from `given` instead of from the
+  // couples' values, which days.data holds only under record = daily (else null).
+  void write_days(const DayBlock& days, const UnitSums& given);
   void finish(const double* summary, RunStatus status, int days_completed) override;
 
   // Sweep: marks point p failed with `message` (flushed); a later start_point(p) (e.g.
@@ -115,6 +136,8 @@ class H5Writer final : public Sink {
 
  private:
   H5Writer();
+  void create(std::string path, Provenance provenance, const Sweep& sweep);
+  void write_block(const DayBlock& days, const UnitSums* given);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
