@@ -1,4 +1,5 @@
 #include "sim/app/commands.hpp"
+#include "sim/app/shard_commands.hpp"
 
 #include <fmt/core.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -258,6 +260,9 @@ int plan(const RunArgs& args) {
              spec.record == Record::daily ? "daily" : "summary", spec.output);
   fmt::print("run time: about {} on {} threads (calibrated: {:.3g} couple-ticks/s)\n",
              duration_text(seconds), threads, probe_ticks / probe_seconds);
+  if (args.shards > 0)
+    print_shard_plan(config, args.shards, seconds / std::max(couple_ticks, 1.0), per_couple,
+                     16.0 * static_cast<double>(sink.daily), 4.0 * static_cast<double>(sink.daily), threads);
   if (config.sweep.active()) {
     const std::size_t shown = std::min<std::size_t>(config.points.size(), 10);
     fmt::print("\nfirst {} of {} points:\n  {:>6}", shown, config.points.size(), "point");
@@ -280,6 +285,8 @@ int validate(const RunArgs& args) {
 int run(const RunArgs& args) {
   const Config config = load(args);
   const RunSpec& spec = config.spec;
+  std::optional<shard::ShardSpec> sh;
+  if (args.shard_count > 0) sh = make_shard(config, args.shard_index, args.shard_count);
 
   std::unique_ptr<H5Writer> writer;
   std::vector<int> done;
@@ -291,10 +298,16 @@ int run(const RunArgs& args) {
       throw InputError(partial, 0, "--resume", "the run is complete: there is nothing to resume");
     check_model_version(partial, file, spec.model);
     check_same_config(partial, file.attributes.count("config") ? file.attributes.at("config") : "", config);
-    writer = H5Writer::reopen(partial);
+    writer = sh ? H5Writer::reopen(partial, *sh) : H5Writer::reopen(partial);
     done = writer->points_done();
   } else {
-    check_output(config, args.overwrite);
+    if (sh) {
+      Config named = config;
+      named.spec.output = shard::shard_path(spec.output, sh->index, sh->count);
+      check_output(named, args.overwrite);
+    } else {
+      check_output(config, args.overwrite);
+    }
     Provenance provenance;
     provenance.dyad_version = dyad::version;
     provenance.git_commit = dyad::git_commit;
@@ -303,19 +316,27 @@ int run(const RunArgs& args) {
     provenance.model = spec.model;
     provenance.model_version = find_model(spec.model)->version;
     provenance.seed = spec.seed;
-    writer = std::make_unique<H5Writer>(spec.output, provenance, config.sweep);
+    if (sh)
+      writer = std::make_unique<H5Writer>(shard::shard_path(spec.output, sh->index, sh->count), provenance,
+                                          shard_sweep(config, *sh), *sh);
+    else
+      writer = std::make_unique<H5Writer>(spec.output, provenance, config.sweep);
   }
 
   ExecOptions exec;
   exec.threads = thread_count(args.threads);
   exec.block_size = args.block_size;
-  const int n_points = static_cast<int>(config.points.size());
+  // A shard's points are its pieces of the run's points (shard_point()).
+  const int n_points = sh ? static_cast<int>(sh->pieces.size()) : static_cast<int>(config.points.size());
   Progress progress(spec, n_points, !args.quiet);
   RunControl control;
   control.stop = &stop_requested;
   control.on_day = [&progress](int days) { progress.day_done(days); };
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  // SLURM's --signal=B:USR1@120 warns a job before its wall time: stop as for TERM,
+  // the days done flushed and the file marked interrupted, resumable.
+  std::signal(SIGUSR1, on_stop_signal);
   // A file-size limit (ulimit -f) then fails the write with EFBIG, which the writer
   // reports, instead of killing the process before it can say anything.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -328,8 +349,9 @@ int run(const RunArgs& args) {
     progress.point_started(p, left--);
     writer->start_point(p);
     try {
-      const RunPoint& point = config.points[p];
-      interrupted = run_model(point.spec, point.model_params, *writer, exec, control).status ==
+      const RunPoint& point = config.points[sh ? sh->pieces[p].point : p];
+      const RunSpec run_spec = sh ? shard_point(point.spec, sh->pieces[p]) : point.spec;
+      interrupted = run_model(run_spec, point.model_params, *writer, exec, control).status ==
                     RunStatus::interrupted;
     } catch (const std::exception& e) {
       // The writer failed (disk full, file-size limit): what was flushed stays readable

@@ -16,6 +16,9 @@ struct RunArgs {
   int block_size = 512;
   bool overwrite = false;
   bool quiet = false;
+  // --shard I/N (1-based I; 0/0: the whole run in one process); plan --shards N.
+  int shard_index = 0, shard_count = 0;
+  int shards = 0;
 };
 
 int run(const RunArgs& args);
@@ -23,6 +26,17 @@ int validate(const RunArgs& args);
 int plan(const RunArgs& args);
 int summarize(const std::string& file, const std::string& format, const std::vector<std::string>& by);
 int inspect(const std::string& file);
+
+struct MergeArgs {
+  std::vector<std::string> shards;  // shard files (with --check: any files, .partial too)
+  std::string output;
+  bool overwrite = false;
+  bool check = false;  // list the shards missing or unfinished as a SLURM --array list
+  int shard_count = 0;  // --shards N for --check, when no file says it
+  bool quiet = false;
+};
+// Shards and their merge (sim/app/shard_commands.cpp, docs/cluster.md).
+int merge(const MergeArgs& args);
 
 struct SensitivityArgs {
   std::string file;
