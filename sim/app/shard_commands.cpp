@@ -343,26 +343,23 @@ int merge(const MergeArgs& args) {
       writer.start_point(q);
       writer.begin(layout, traits.data());
       std::vector<float> days_buffer(daily ? n_daily * static_cast<std::size_t>(k) * n : 0), slab;
-      const std::size_t unit_cells = static_cast<std::size_t>(k) * units_per_point * n_daily;
+      // The unit sums are read a window of many days at a time (about 8 MB), not a
+      // block of days (one day under record = summary): a read per day and shard cost
+      // more than the merge's writing.
+      const std::size_t per_day = static_cast<std::size_t>(units_per_point) * n_daily;
+      const int window = std::max(1, static_cast<int>(std::max<std::size_t>(1, (1u << 20) / std::max<std::size_t>(per_day, 1)) / k)) * k;
+      const std::size_t unit_cells = static_cast<std::size_t>(window) * per_day;
       std::vector<double> sums(unit_cells), m2s(unit_cells), slab_d;
       std::vector<std::int32_t> counts(unit_cells), slab_i;
-      for (int day = 0; day < spec.days; day += k) {
-        const int c = std::min(k, spec.days - day);
+      for (int w0 = 0; w0 < spec.days; w0 += window) {
+        const int wc = std::min(window, spec.days - w0);
         for (const Part& p : parts) {
-          if (daily)
-            for (std::size_t m = 0; m < n_daily; ++m) {
-              slab.resize(static_cast<std::size_t>(c) * p.count);
-              p.reader->read(probe.daily[m].name, {u64(day), u64(p.row)}, {u64(c), u64(p.count)}, slab.data());
-              for (int j = 0; j < c; ++j)
-                std::copy_n(slab.data() + std::size_t(j) * p.count, p.count,
-                            days_buffer.data() + (m * k + j) * n + p.first);
-            }
-          const std::vector<std::uint64_t> at{u64(day), u64(p.unit_row), 0}, size{u64(c), u64(p.units), n_daily};
-          const std::size_t cells = static_cast<std::size_t>(c) * p.units * n_daily, row = p.units * n_daily;
+          const std::vector<std::uint64_t> at{u64(w0), u64(p.unit_row), 0}, size{u64(wc), u64(p.units), n_daily};
+          const std::size_t cells = static_cast<std::size_t>(wc) * p.units * n_daily, row = p.units * n_daily;
           slab_d.resize(cells);
           slab_i.resize(cells);
           auto place = [&](const auto* from, auto* to) {
-            for (int j = 0; j < c; ++j)
+            for (int j = 0; j < wc; ++j)
               std::copy_n(from + j * row, row, to + (std::size_t(j) * units_per_point + p.unit_first) * n_daily);
           };
           p.reader->read("unit_sum", at, size, slab_d.data());
@@ -372,8 +369,21 @@ int merge(const MergeArgs& args) {
           p.reader->read("unit_n", at, size, slab_i.data());
           place(slab_i.data(), counts.data());
         }
-        const DayBlock block{day, c, k, n, daily ? days_buffer.data() : nullptr};
-        writer.write_days(block, UnitSums{sums.data(), m2s.data(), counts.data(), units_per_point});
+        for (int day = w0; day < w0 + wc; day += k) {
+          const int c = std::min(k, w0 + wc - day);
+          if (daily)
+            for (const Part& p : parts)
+              for (std::size_t m = 0; m < n_daily; ++m) {
+                slab.resize(static_cast<std::size_t>(c) * p.count);
+                p.reader->read(probe.daily[m].name, {u64(day), u64(p.row)}, {u64(c), u64(p.count)}, slab.data());
+                for (int j = 0; j < c; ++j)
+                  std::copy_n(slab.data() + std::size_t(j) * p.count, p.count,
+                              days_buffer.data() + (m * k + j) * n + p.first);
+              }
+          const std::size_t skip = static_cast<std::size_t>(day - w0) * per_day;
+          const DayBlock block{day, c, k, n, daily ? days_buffer.data() : nullptr};
+          writer.write_days(block, UnitSums{sums.data() + skip, m2s.data() + skip, counts.data() + skip, units_per_point});
+        }
       }
       std::vector<double> summary(probe.summary.size() * static_cast<std::size_t>(n));
       for (std::size_t s = 0; s < probe.summary.size(); ++s)
