@@ -234,14 +234,19 @@ int merge(const MergeArgs& args) {
   const Config config =
       load_config_text(first.reader->text_attribute("config"), first.path + " (stored config)", overrides);
   if (!missing.empty()) {
-    const fs::path dir = fs::path(first.path).parent_path();
+    // Named as the shards given are (run.shard-I-of-N.h5), else by the index alone.
+    const std::string tag = fmt::format(".shard-{}-of-{}", first.index, first.count);
+    const auto at = first.path.rfind(tag);
     std::string names;
     for (int i : missing)
       names += fmt::format("{}{}", names.empty() ? "" : ", ",
-                           (dir / fs::path(shard::shard_path(config.spec.output, i, first.count)).filename()).string());
-    throw InputError(first.path, 0, "",
-                     fmt::format("shards missing: {} of {} (SLURM --array={}): {}", missing.size(), first.count,
-                                 shard::array_list(missing), names));
+                           at == std::string::npos
+                               ? fmt::format("shard {}/{}", i, first.count)
+                               : first.path.substr(0, at) + fmt::format(".shard-{}-of-{}", i, first.count) +
+                                     first.path.substr(at + tag.size()));
+    throw InputError(names, 0, "",
+                     fmt::format("missing: {} of {} shards absent (SLURM --array={})", missing.size(), first.count,
+                                 shard::array_list(missing)));
   }
   if (shard::config_hash(config.resolved_text) != first.hash)
     throw InputError(first.path, 0, "shard_config_hash", "does not match its stored config (a damaged file)");
