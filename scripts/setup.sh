@@ -11,6 +11,7 @@ packages=(
   python3-h5py python3-numpy python3-matplotlib python3-xarray python3-netcdf4
   python3-h5netcdf netcdf-bin python3-pandas python3-statsmodels python3-openturns
   clang-14 libclang-rt-14-dev
+  slurm-wlm munge
 )
 missing=()
 for p in "${packages[@]}"; do

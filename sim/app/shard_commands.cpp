@@ -176,9 +176,17 @@ int merge(const MergeArgs& args) {
     std::set<int> done;
     std::set<int> seen;
     for (const auto& path : args.shards) {
+      // Absent, unreadable or foreign files say nothing about which shards are done: a
+      // shard not found complete is listed, so these are skipped (with a note).
       std::error_code ec;
-      if (!fs::exists(path, ec)) continue;
-      const ShardFile f = open_shard(path);
+      if (!fs::is_regular_file(path, ec)) continue;
+      ShardFile f;
+      try {
+        f = open_shard(path);
+      } catch (const InputError& e) {
+        if (!args.quiet) fmt::print(stderr, "dyad merge --check: skipped: {}\n", e.what());
+        continue;
+      }
       if (count == 0) count = f.count;
       if (f.count != count)
         throw InputError(path, 0, "shard_count", fmt::format("shard of {} shards, not {}", f.count, count));

@@ -124,6 +124,40 @@ def check_refusals(exe, tmp, config):
                 common.describe(proc))
 
 
+def check_usr1_resume(exe, tmp):
+    """SIGUSR1 (SLURM's warning before the wall time) stops a shard like SIGTERM."""
+    import signal
+    import subprocess
+    import time
+    config = common.write(tmp / "long.ini", common.small_config(
+        "unused.h5", days=1500, couples=600, seed=8, record="summary", pairings="secure-anxious, anxious-avoidant"))
+    d = tmp / "usr1"
+    d.mkdir()
+    ref = d / "ref.h5"
+    proc = common.run([exe, "run", config, "-o", ref, "-q"])
+    reference, _ = inspect_hash(exe, ref)
+    proc = subprocess.Popen([str(exe), "run", str(config), "-o", str(d / "run.h5"), "-q", "--shard", "2/2"],
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(0.8)
+    proc.send_signal(signal.SIGUSR1)
+    _, err = proc.communicate(timeout=60)
+    partial = d / "run.shard-2-of-2.h5.partial"
+    status = common.run([exe, "inspect", partial]).stdout
+    T.check("SIGUSR1: exit 138 (128 + 10), the shard kept as .partial marked interrupted",
+            proc.returncode == 138 and partial.exists() and "status: interrupted" in status, f"exit {proc.returncode} {err}")
+    proc = common.run([exe, "run", config, "-o", d / "run.h5", "-q", "--shard", "2/2", "--resume",
+                       d / "run.shard-2-of-2.h5"])
+    T.check("--resume completes the interrupted shard", proc.returncode == 0, common.describe(proc))
+    proc = common.run([exe, "run", config, "-o", d / "run.h5", "-q", "--shard", "2/2", "--resume",
+                       d / "run.shard-2-of-2.h5"])
+    T.check("--resume of a complete shard: exit 2", proc.returncode == 2, common.describe(proc))
+    common.run([exe, "run", config, "-o", d / "run.h5", "-q", "--shard", "1/2"])
+    proc = common.run([exe, "merge", d / "run.shard-1-of-2.h5", d / "run.shard-2-of-2.h5", "-o", d / "m.h5", "-q"])
+    merged, _ = inspect_hash(exe, d / "m.h5")
+    T.check(f"interrupted, resumed and merged: data hash {merged} == one-process {reference}",
+            proc.returncode == 0 and merged == reference, common.describe(proc))
+
+
 def main():
     exe = common.exe_from_argv("test_shard.py")
     with common.temp_dir("dyad_shard_") as dname:
@@ -136,6 +170,7 @@ def main():
         T.guard("one-pairing shards", shard_and_merge, exe, tmp, "one", one, (1, 2, 3, 7))
         T.guard("a shard file on its own", check_shard_file, exe, tmp)
         T.guard("merge refusals", check_refusals, exe, tmp, sweep)
+        T.guard("SIGUSR1 and --resume of a shard", check_usr1_resume, exe, tmp)
     T.finish()
 
 
