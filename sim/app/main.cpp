@@ -49,7 +49,7 @@ commands:
   dyad COMMAND --help   options of one command
   dyad --version
 
-exit status: 0 done, 1 failed while running, 2 bad input, 130/143 interrupted
+exit status: 0 done, 1 failed while running, 2 bad input, 130/143/138 interrupted (INT/TERM/USR1)
 )";
 
 struct Parsed {
