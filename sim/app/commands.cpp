@@ -538,6 +538,35 @@ int summarize(const std::string& file, const std::string& format, const std::vec
   return 0;
 }
 
+namespace {
+// A merge into virtual datasets reads its per-couple data from the shards beside it: a
+// shard moved or removed reads as fill values without any error from HDF5, so say so.
+void inspect_merge_sources(const std::string& file, const DyadFile& f) {
+  const auto merge = f.attributes.find("merge");
+  const auto sources = f.attributes.find("merge_sources");
+  if (merge == f.attributes.end() || sources == f.attributes.end()) return;
+  if (merge->second != "virtual") {
+    fmt::print("merged: a self-contained copy of {} shards\n", f.attributes.count("merge_shards") ? f.attributes.at("merge_shards") : "?");
+    return;
+  }
+  const fs::path dir = fs::path(file).parent_path();
+  std::istringstream lines(sources->second);
+  int present = 0;
+  std::vector<std::string> missing;
+  for (std::string line; std::getline(lines, line);) {
+    const auto bytes = line.rfind(' ', line.rfind(" bytes") - 1);
+    const std::string name = bytes == std::string::npos ? line : line.substr(0, bytes);
+    std::error_code ec;
+    if (fs::is_regular_file(dir / name, ec)) ++present;
+    else missing.push_back(name);
+  }
+  fmt::print("merged: virtual datasets over {} shards beside the file ({} present)\n", present + missing.size(), present);
+  for (const auto& m : missing)
+    fmt::print("MISSING virtual source {}: its couples read as fill values (NaN); restore it or merge again "
+               "(--copy for a self-contained file)\n", (dir / m).string());
+}
+}  // namespace
+
 int inspect(const std::string& file) {
   const DyadFile f = read_dyad_file(file);
   fmt::print("file: {}\n", file);
@@ -567,6 +596,7 @@ int inspect(const std::string& file) {
                  "the other {} ({})\n",
                  done.size(), file, failed.size() + pending.size(), list(pending.empty() ? failed : pending));
   }
+  inspect_merge_sources(file, f);
   fmt::print("\nprovenance:\n");
   for (const auto& [key, value] : f.attributes)
     if (key != "config") fmt::print("  {:<24} {}\n", key, value);

@@ -32,6 +32,7 @@ struct MergeArgs {
   std::string output;
   bool overwrite = false;
   bool check = false;  // list the shards missing or unfinished as a SLURM --array list
+  bool copy = false;   // one self-contained file instead of virtual datasets over the shards
   int shard_count = 0;  // --shards N for --check, when no file says it
   bool quiet = false;
 };

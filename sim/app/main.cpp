@@ -166,7 +166,9 @@ int dispatch(int argc, char** argv) {
     po::options_description o("options");
     o.add_options()("shard", po::value<std::vector<std::string>>()->composing(), "shard files of one run")(
         "output,o", po::value<std::string>(), "the merged file")(
-        "copy", po::bool_switch(), "one self-contained file (the only form written: see docs/cluster.md)")(
+        "copy", po::bool_switch(),
+        "copy the shards' data into one self-contained file (default: HDF5 virtual datasets over the shards, "
+        "which must stay beside it)")(
         "overwrite", po::bool_switch(), "replace an existing output file")(
         "check", po::bool_switch(), "print the shards missing or unfinished as a SLURM --array list; merge nothing")(
         "shards", po::value<int>()->default_value(0), "with --check: the run's N, if no file given says it")(
@@ -178,6 +180,7 @@ int dispatch(int argc, char** argv) {
     dyad::app::MergeArgs m;
     m.shards = strings(p.vm, "shard");
     m.check = p.vm["check"].as<bool>();
+    m.copy = p.vm["copy"].as<bool>();
     m.overwrite = p.vm["overwrite"].as<bool>();
     m.quiet = p.vm["quiet"].as<bool>();
     m.shard_count = p.vm["shards"].as<int>();

@@ -308,15 +308,63 @@ int merge(const MergeArgs& args) {
   provenance.model_version = model->version;
   provenance.seed = config.spec.seed;
 
-  const auto start = std::chrono::steady_clock::now();
-  try {
-    H5Writer writer(out, provenance, config.sweep);
-    const std::size_t n_daily = probe.daily.size();
-    const bool daily = config.spec.record == Record::daily;
-    const std::int64_t units_per_point = shard::units_per_point(config.spec);
-    // Per shard: its next piece, its row along couple and along unit.
+  // Where every point's couples are: per point the shards' pieces of it, in couple order.
+  struct Part {
+    const SlabReader* reader;
+    std::string path;
+    std::int64_t first, count, row, rows, unit_first, units, unit_row;
+  };
+  const std::int64_t units_per_point = shard::units_per_point(config.spec);
+  std::vector<std::vector<Part>> parts_of(config.points.size());
+  {
     std::vector<std::size_t> next(specs.size(), 0);
     std::vector<std::int64_t> couple_row(specs.size(), 0), unit_row(specs.size(), 0);
+    for (int q = 0; q < static_cast<int>(config.points.size()); ++q) {
+      for (std::size_t s = 0; s < specs.size(); ++s) {
+        std::int64_t rows = 0;
+        for (const auto& piece : specs[s].pieces) rows += piece.count;
+        while (next[s] < specs[s].pieces.size() && specs[s].pieces[next[s]].point == q) {
+          const shard::Piece& piece = specs[s].pieces[next[s]];
+          const std::int64_t lo = std::max(specs[s].first_unit, q * units_per_point);
+          const std::int64_t hi = std::min(specs[s].end_unit, (q + 1) * units_per_point);
+          const ShardFile& f = *by_index.at(specs[s].index);
+          parts_of[q].push_back({f.reader.get(), f.path, piece.first, piece.count, couple_row[s], rows,
+                                 lo - q * units_per_point, hi - lo, unit_row[s]});
+          couple_row[s] += piece.count;
+          unit_row[s] += hi - lo;
+          ++next[s];
+        }
+      }
+      std::sort(parts_of[q].begin(), parts_of[q].end(), [](const Part& a, const Part& b) { return a.first < b.first; });
+    }
+  }
+  // Virtual: the per-couple variables are views of the shards, named relative to OUT's
+  // directory so that the set can be moved together.
+  const bool copy = args.copy;
+  std::vector<VirtualSource> sources;
+  const fs::path out_dir = fs::absolute(fs::path(out)).parent_path();
+  if (!copy)
+    for (int q = 0; q < static_cast<int>(config.points.size()); ++q)
+      for (const Part& p : parts_of[q])
+        sources.push_back({fs::relative(fs::absolute(p.path), out_dir).string(), q, p.first, p.count, p.row, p.rows});
+  std::string joined;
+  for (const auto& f : files)
+    joined += fmt::format("{}{} {} bytes", joined.empty() ? "" : "\n", fs::relative(fs::absolute(f.path), out_dir).string(),
+                          fs::file_size(f.path, ec));
+  const std::pair<std::string, std::string> record[] = {{"merge", copy ? "copy" : "virtual"},
+                      {"merge_shards", fmt::format("{}", files.size())},
+                      {"merge_config_hash", first.hash},
+                      {"merge_sources", joined}};
+
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    std::unique_ptr<H5Writer> writer_ptr =
+        copy ? std::make_unique<H5Writer>(out, provenance, config.sweep)
+             : std::make_unique<H5Writer>(out, provenance, config.sweep, sources);
+    H5Writer& writer = *writer_ptr;
+    for (const auto& [name, value] : record) writer.set_attribute(name, value);
+    const std::size_t n_daily = probe.daily.size();
+    const bool daily = copy && config.spec.record == Record::daily;
     for (int q = 0; q < static_cast<int>(config.points.size()); ++q) {
       const RunSpec& spec = config.points[q].spec;
       RunLayout layout = make_layout(spec);
@@ -325,36 +373,15 @@ int merge(const MergeArgs& args) {
       layout.summary = probe.summary;
       layout.traits = probe.traits;
       const std::int64_t n = layout.n_couples();
-      struct Part {
-        const SlabReader* reader;
-        std::int64_t first, count, row, unit_first, units, unit_row;
-      };
-      std::vector<Part> parts;
-      for (std::size_t s = 0; s < specs.size(); ++s) {
-        while (next[s] < specs[s].pieces.size() && specs[s].pieces[next[s]].point == q) {
-          const shard::Piece& piece = specs[s].pieces[next[s]];
-          std::int64_t units = 0, unit_first = -1;
-          for (std::int64_t id = std::max(specs[s].first_unit, q * units_per_point);
-               id < std::min(specs[s].end_unit, (q + 1) * units_per_point); ++id) {
-            if (unit_first < 0) unit_first = id - q * units_per_point;
-            ++units;
-          }
-          parts.push_back({by_index.at(specs[s].index)->reader.get(), piece.first, piece.count, couple_row[s],
-                           unit_first, units, unit_row[s]});
-          couple_row[s] += piece.count;
-          unit_row[s] += units;
-          ++next[s];
-        }
-      }
-      std::sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) { return a.first < b.first; });
+      const std::vector<Part>& parts = parts_of[q];
       auto u64 = [](std::int64_t v) { return static_cast<std::uint64_t>(v); };
-      std::vector<float> traits(probe.traits.size() * static_cast<std::size_t>(n));
-      for (std::size_t t = 0; t < probe.traits.size(); ++t)
+      std::vector<float> traits(copy ? probe.traits.size() * static_cast<std::size_t>(n) : 0);
+      for (std::size_t t = 0; t < probe.traits.size() && copy; ++t)
         for (const Part& p : parts)
           p.reader->read(probe.traits[t].name, {u64(p.row)}, {u64(p.count)}, traits.data() + t * n + p.first);
       const int k = writer.days_per_write(layout);
       writer.start_point(q);
-      writer.begin(layout, traits.data());
+      writer.begin(layout, copy ? traits.data() : nullptr);
       std::vector<float> days_buffer(daily ? n_daily * static_cast<std::size_t>(k) * n : 0), slab;
       // The unit sums are read a window of many days at a time (about 8 MB), not a
       // block of days (one day under record = summary): a read per day and shard cost
@@ -398,12 +425,12 @@ int merge(const MergeArgs& args) {
           writer.write_days(block, UnitSums{sums.data() + skip, m2s.data() + skip, counts.data() + skip, units_per_point});
         }
       }
-      std::vector<double> summary(probe.summary.size() * static_cast<std::size_t>(n));
-      for (std::size_t s = 0; s < probe.summary.size(); ++s)
+      std::vector<double> summary(copy ? probe.summary.size() * static_cast<std::size_t>(n) : 0);
+      for (std::size_t s = 0; s < probe.summary.size() && copy; ++s)
         for (const Part& p : parts)
           p.reader->read(std::string("run_") + probe.summary[s].name, {u64(p.row)}, {u64(p.count)},
                          summary.data() + s * n + p.first);
-      writer.finish(summary.data(), RunStatus::complete, spec.days);
+      writer.finish(copy ? summary.data() : nullptr, RunStatus::complete, spec.days);
     }
     if (writer.close(RunStatus::complete) != RunStatus::complete)
       throw std::runtime_error(fmt::format("{}: the merge did not complete", partial));
@@ -413,7 +440,8 @@ int merge(const MergeArgs& args) {
     throw;
   }
   if (!args.quiet)
-    fmt::print(stderr, "dyad: merged {} shards into {} ({:.1f} s)\n", files.size(), out,
+    fmt::print(stderr, "dyad: merged {} shards into {} ({}, {:.1f} s)\n", files.size(), out,
+               copy ? "a copy" : "virtual datasets over the shards, which must stay beside it",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return 0;
 }

@@ -242,6 +242,8 @@ struct H5Writer::Impl {
   shard::ShardSpec shard;
   std::vector<std::int64_t> piece_unit_first;  // per point of the file: its first row along unit
   Handle unit_sum_ds, unit_m2_ds, unit_n_ds;
+  // A virtual merge: the per-couple variables map onto these (H5Writer.hpp).
+  std::vector<VirtualSource> sources;
   int days = 0, n_pairings = 0;
   std::span<const MetricDef> daily, summary, traits;
   std::vector<std::int32_t> couple_pairing;  // of one point
@@ -407,6 +409,38 @@ struct H5Writer::Impl {
     Handle ds = handle(H5Dcreate2(file.get(), name, type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()),
                        H5Dclose, name);
     if (nan_fill) number_attr(ds.get(), "_FillValue", type, nan_type, nan);
+    return ds;
+  }
+  // A per-couple variable, (couple) or (day, couple): in a virtual merge a view of the
+  // shards' variable of the same name, the couples of each source at their place.
+  Handle per_couple(const char* name, hid_t type, const std::vector<hsize_t>& dims, const std::vector<hsize_t>& chunk,
+                    std::size_t cache_bytes = 0) const {
+    if (sources.empty()) return dataset(name, type, dims, chunk, true, cache_bytes);
+    const Handle dcpl = handle(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "making a property list");
+    ok(H5Pset_attr_creation_order(dcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), name);
+    const bool is_double = H5Tget_size(type) == 8;
+    const float nan_f = std::numeric_limits<float>::quiet_NaN();
+    const double nan_d = std::numeric_limits<double>::quiet_NaN();
+    const void* nan = is_double ? static_cast<const void*>(&nan_d) : static_cast<const void*>(&nan_f);
+    const hid_t nan_type = is_double ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT;
+    ok(H5Pset_fill_value(dcpl.get(), nan_type, nan), name);
+    const int rank = static_cast<int>(dims.size());
+    const Handle space = handle(H5Screate_simple(rank, dims.data(), nullptr), H5Sclose, "making a dataspace");
+    for (const VirtualSource& v : sources) {
+      const hsize_t first = static_cast<hsize_t>(piece_first[v.point] + v.first), count = static_cast<hsize_t>(v.count);
+      const hsize_t n_days = rank == 2 ? dims[0] : 1;
+      const hsize_t dst_start[2] = {0, first}, src_start[2] = {0, static_cast<hsize_t>(v.row)};
+      const hsize_t block[2] = {n_days, count}, src_dims[2] = {n_days, static_cast<hsize_t>(v.rows)};
+      const int skip = rank == 2 ? 0 : 1;
+      const Handle vspace = handle(H5Scopy(space.get()), H5Sclose, "making a dataspace");
+      ok(H5Sselect_hyperslab(vspace.get(), H5S_SELECT_SET, dst_start + skip, nullptr, block + skip, nullptr), name);
+      const Handle src = handle(H5Screate_simple(rank, src_dims + skip, nullptr), H5Sclose, "making a dataspace");
+      ok(H5Sselect_hyperslab(src.get(), H5S_SELECT_SET, src_start + skip, nullptr, block + skip, nullptr), name);
+      ok(H5Pset_virtual(dcpl.get(), vspace.get(), v.file.c_str(), name, src.get()), name);
+    }
+    Handle ds = handle(H5Dcreate2(file.get(), name, type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                       H5Dclose, name);
+    number_attr(ds.get(), "_FillValue", type, nan_type, nan);
     return ds;
   }
   // An existing dataset (reopen()), with the same one-chunk cache it was written with.
@@ -937,7 +971,7 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
   }
   // Traits: written per point by begin().
   for (const MetricDef& m : layout.traits) {
-    Handle ds = dataset(m.name, H5T_IEEE_F32LE, {total}, {}, true);
+    Handle ds = per_couple(m.name, H5T_IEEE_F32LE, {total}, {});
     describe(ds.get(), m.long_name, m.units);
     attach(ds.get(), {couple.get()});
     trait_ds.push_back(std::move(ds));
@@ -997,8 +1031,8 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
     const DailyChunk shape = daily_chunk(largest_piece(), days, daily.size());
     const std::size_t cache = static_cast<std::size_t>(shape.days) * static_cast<std::size_t>(shape.couples) * sizeof(float);
     for (const MetricDef& m : layout.daily) {
-      Handle ds = dataset(m.name, H5T_IEEE_F32LE, {n_days, total}, {static_cast<hsize_t>(shape.days), static_cast<hsize_t>(shape.couples)},
-                          true, cache);
+      Handle ds = per_couple(m.name, H5T_IEEE_F32LE, {n_days, total},
+                             {static_cast<hsize_t>(shape.days), static_cast<hsize_t>(shape.couples)}, cache);
       describe(ds.get(), m.long_name, m.units);
       text_attr(ds.get(), "dyad_kind", kind_name(m.kind));
       attach(ds.get(), {day.get(), couple.get()});
@@ -1009,7 +1043,7 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
   // Run summaries, written per point by finish().
   for (const MetricDef& m : layout.summary) {
     const std::string name = std::string("run_") + m.name;
-    Handle ds = dataset(name.c_str(), H5T_IEEE_F64LE, {total}, {}, true);
+    Handle ds = per_couple(name.c_str(), H5T_IEEE_F64LE, {total}, {});
     describe(ds.get(), summary_long_name(m, layout.daily), m.units);
     text_attr(ds.get(), "dyad_kind", kind_name(m.kind));
     attach(ds.get(), {couple.get()});
@@ -1110,6 +1144,13 @@ H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep, 
   create(std::move(path), std::move(provenance), sweep);
 }
 
+H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep, std::vector<VirtualSource> sources)
+    : H5Writer() {
+  if (sources.empty()) throw std::invalid_argument("H5Writer: a virtual merge without sources");
+  impl_->sources = std::move(sources);
+  create(std::move(path), std::move(provenance), sweep);
+}
+
 H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) : H5Writer() {
   create(std::move(path), std::move(provenance), sweep);
 }
@@ -1136,7 +1177,9 @@ void H5Writer::create(std::string path, Provenance provenance, const Sweep& swee
   w.ok(H5Pset_attr_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "creating");
   const Handle fapl = w.handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "making a property list");
   // The 1.8 format, as netCDF-C itself writes: readable by any HDF5 >= 1.8 and netCDF >= 4.
-  w.ok(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18), "creating");
+  // A virtual dataset needs the 1.10 format's layout message: only then is it allowed.
+  w.ok(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, w.sources.empty() ? H5F_LIBVER_V18 : H5F_LIBVER_V110),
+       "creating");
   w.hold_metadata_until_flush(fapl.get());
   const hid_t file = H5Fcreate(w.partial.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
   if (file < 0)
@@ -1483,7 +1526,7 @@ void H5Writer::begin(const RunLayout& layout, const float* traits) {
   w.daily = layout.daily;
   w.summary = layout.summary;
   w.traits = layout.traits;
-  for (std::size_t t = 0; t < w.trait_ds.size(); ++t)
+  for (std::size_t t = 0; t < w.trait_ds.size() && w.sources.empty(); ++t)
     w.write_couples(w.trait_ds[t].get(), H5T_NATIVE_FLOAT, traits + t * static_cast<std::size_t>(w.n),
                     w.traits[t].name);
   w.point_days[w.point] = 0;
@@ -1515,14 +1558,15 @@ void H5Writer::write_block(const DayBlock& block, const UnitSums* given) {
     throw std::logic_error("H5Writer::write_days: more days than days_per_write() asked for");
   if (given && given->units != static_cast<std::int64_t>(w.segments.size()))
     throw std::logic_error("H5Writer::write_days: partial sums of another number of units");
-  if ((!given || w.record_daily) && !block.data)
+  const bool write_daily = w.record_daily && w.sources.empty();
+  if ((!given || write_daily) && !block.data)
     throw std::logic_error("H5Writer::write_days: no daily values");
   // A metric's days are contiguous in the block: one write per variable for all of them.
   const hsize_t days_couples[2] = {static_cast<hsize_t>(block.count), static_cast<hsize_t>(w.n)};
   const hsize_t days_pairings[2] = {static_cast<hsize_t>(block.count), static_cast<hsize_t>(w.n_pairings)};
   const Handle couple_rows = w.handle(H5Screate_simple(2, days_couples, nullptr), H5Sclose, "making a dataspace");
   const Handle pairing_rows = w.handle(H5Screate_simple(2, days_pairings, nullptr), H5Sclose, "making a dataspace");
-  if (w.record_daily) w.select_days_couples(block.first, block.count);
+  if (write_daily) w.select_days_couples(block.first, block.count);
   w.select_days_pairings(block.first, block.count);
   if (!given)
     for (std::size_t m = 0; m < w.daily.size(); ++m)
@@ -1532,7 +1576,7 @@ void H5Writer::write_block(const DayBlock& block, const UnitSums* given) {
   const std::int32_t* counts = given ? given->count : w.unit_count.data();
   for (std::size_t m = 0; m < w.daily.size(); ++m) {
     const int metric = static_cast<int>(m);
-    if (w.record_daily)
+    if (write_daily)
       w.ok(H5Dwrite(w.daily_ds[m].get(), H5T_NATIVE_FLOAT, couple_rows.get(), w.day_couple_space.get(),
                     H5P_DEFAULT, block.row(metric, 0)),
            w.daily[m].name);
@@ -1584,7 +1628,7 @@ void H5Writer::finish(const double* summary, RunStatus status, int days_complete
   Impl& w = *impl_;
   w.check_usable("H5Writer::finish");
   if (!w.begun || !w.file) throw std::logic_error("H5Writer::finish: not begun or already finished");
-  for (std::size_t s = 0; s < w.run_ds.size(); ++s)
+  for (std::size_t s = 0; s < w.run_ds.size() && w.sources.empty(); ++s)
     w.write_couples(w.run_ds[s].get(), H5T_NATIVE_DOUBLE, summary + s * static_cast<std::size_t>(w.n),
                     w.summary[s].name);
   w.point_days[w.point] = days_completed;
@@ -1611,6 +1655,14 @@ void H5Writer::finish(const double* summary, RunStatus status, int days_complete
     w.flush();
   }
   w.last_flush = std::chrono::steady_clock::now();
+}
+
+void H5Writer::set_attribute(const std::string& name, const std::string& value) {
+  const QuietHdf5 quiet;
+  Impl& w = *impl_;
+  w.check_usable("H5Writer::set_attribute");
+  if (!w.file || w.closed) throw std::logic_error("H5Writer::set_attribute: the file is closed");
+  w.text_attr(w.file.get(), name.c_str(), value);
 }
 
 void H5Writer::fail_point(int point, const std::string& message) {

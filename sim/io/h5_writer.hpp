@@ -72,6 +72,15 @@ struct UnitSums {
   std::int64_t units = 0;
 };
 
+// A merge into virtual datasets: couples [first, first + count) of point `point` of the
+// file are rows [row, row + count) of `file`'s variable of the same name, which has
+// `rows` couples. `file` is relative to the merged file's directory.
+struct VirtualSource {
+  std::string file;
+  int point = 0;
+  std::int64_t first = 0, count = 0, row = 0, rows = 0;
+};
+
 class H5Writer final : public Sink {
  public:
   // A plain run. Creates PATH.partial at once (throws std::runtime_error naming the
@@ -86,6 +95,11 @@ class H5Writer final : public Sink {
   // file records which shard of which run it is (root attributes shard_*) and every
   // unit's partial sums (unit_sum, unit_m2, unit_n).
   H5Writer(std::string path, Provenance provenance, const Sweep& sweep, const shard::ShardSpec& shard);
+  // A merge whose per-couple variables (traits, run summaries, the daily metrics) are
+  // HDF5 virtual datasets over the shards, `sources` in couple order; everything else
+  // is written as usual. begin() and finish() then take null buffers, and write_days()
+  // a block without data. The file needs HDF5 >= 1.10 to read.
+  H5Writer(std::string path, Provenance provenance, const Sweep& sweep, std::vector<VirtualSource> sources);
   // Reopens an unfinished run for writing: PATH.partial, given as PATH or as
   // PATH.partial. Sets the root status back to "running". Throws InputError naming the
   // file if it is missing, not a Dyad output, or complete (nothing to resume).
@@ -114,6 +128,9 @@ class H5Writer final : public Sink {
   // couples' values, which days.data holds only under record = daily (else null).
   void write_days(const DayBlock& days, const UnitSums& given);
   void finish(const double* summary, RunStatus status, int days_completed) override;
+
+  // A root text attribute more (a merge records what it joined).
+  void set_attribute(const std::string& name, const std::string& value);
 
   // Sweep: marks point p failed with `message` (flushed); a later start_point(p) (e.g.
   // after reopen) runs it again.

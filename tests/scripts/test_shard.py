@@ -48,11 +48,14 @@ def shard_and_merge(exe, tmp, name, config, counts):
             continue
         shards = sorted(out.glob(f"run.shard-*-of-{n}.h5"))
         T.check(f"{name}: {n} shard files named run.shard-I-of-{n}.h5", len(shards) == n, str(shards))
-        proc = common.run([exe, "merge", *shards, "-o", out / "merged.h5", "-q"])
-        if not T.check(f"{name}: merge of {n} shards", proc.returncode == 0, common.describe(proc)):
-            continue
-        merged, _ = inspect_hash(exe, out / "merged.h5")
-        T.check(f"{name}: N = {n}: merged data hash {merged} == one-process {reference}", merged == reference)
+        for mode, flags in (("virtual", []), ("copy", ["--copy"])):
+            target = out / f"merged_{mode}.h5"
+            proc = common.run([exe, "merge", *shards, "-o", target, "-q", *flags])
+            if not T.check(f"{name}: merge ({mode}) of {n} shards", proc.returncode == 0, common.describe(proc)):
+                continue
+            merged, _ = inspect_hash(exe, target)
+            T.check(f"{name}: N = {n}, {mode}: merged data hash {merged} == one-process {reference}",
+                    merged == reference)
     return reference
 
 
@@ -67,6 +70,32 @@ def check_shard_file(exe, tmp):
                 ds.attrs["shard_index"] == 2 and ds.attrs["shard_count"] == 3 and
                 ds.unit_sum.dims == ("day", "unit", "metric") and int(ds.couple.values[0]) > 0 and
                 ds.attrs["status"] == "complete", str(ds))
+
+
+def check_virtual(exe, tmp):
+    """A virtual merge reads from another directory, moves with its shards, and says when one is gone."""
+    import numpy as np
+    import shutil
+    import xarray as xr
+    src = tmp / "sweep_n3"
+    moved = tmp / "moved"
+    shutil.copytree(src, moved)
+    merged = moved / "merged_virtual.h5"
+    ref = tmp / "sweep.h5"
+    with xr.open_dataset(merged, engine="h5netcdf") as a, xr.open_dataset(ref, engine="h5netcdf") as b:
+        same = all(np.array_equal(a[v].values, b[v].values, equal_nan=a[v].dtype.kind == "f")
+                   for v in b.data_vars)
+        T.check("xarray reads the moved virtual merge (relative paths) as the one-process file", same)
+    proc = common.run([exe, "inspect", merged])
+    T.check("inspect: virtual datasets over 3 shards, 3 present", "over 3 shards beside the file (3 present)" in proc.stdout,
+            common.describe(proc))
+    (moved / "run.shard-2-of-3.h5").unlink()
+    proc = common.run([exe, "inspect", merged])
+    T.check("inspect names a missing virtual source", "MISSING virtual source" in proc.stdout and
+            "run.shard-2-of-3.h5" in proc.stdout, common.describe(proc))
+    proc = common.run([exe, "inspect", src / "merged_copy.h5"])
+    T.check("inspect: a --copy merge is self-contained", "self-contained copy of 3 shards" in proc.stdout,
+            common.describe(proc))
 
 
 def check_refusals(exe, tmp, config):
@@ -169,6 +198,7 @@ def main():
         T.guard("sweep shards", shard_and_merge, exe, tmp, "sweep", sweep, (1, 2, 3, 7))
         T.guard("one-pairing shards", shard_and_merge, exe, tmp, "one", one, (1, 2, 3, 7))
         T.guard("a shard file on its own", check_shard_file, exe, tmp)
+        T.guard("a virtual merge", check_virtual, exe, tmp)
         T.guard("merge refusals", check_refusals, exe, tmp, sweep)
         T.guard("SIGUSR1 and --resume of a shard", check_usr1_resume, exe, tmp)
     T.finish()
