@@ -297,6 +297,10 @@ int run(const RunArgs& args) {
     if (file.status == "complete")
       throw InputError(partial, 0, "--resume", "the run is complete: there is nothing to resume");
     check_model_version(partial, file, spec.model);
+    if (file.attributes.count("shard_index") && !sh)
+      throw InputError(partial, 0, "--resume",
+                       fmt::format("is shard {} of a run: resume it with --shard {}", file.attributes.at("shard"),
+                                   file.attributes.at("shard")));
     check_same_config(partial, file.attributes.count("config") ? file.attributes.at("config") : "", config);
     writer = sh ? H5Writer::reopen(partial, *sh) : H5Writer::reopen(partial);
     done = writer->points_done();
