@@ -601,6 +601,11 @@ int inspect(const std::string& file) {
                  done.size(), file, failed.size() + pending.size(), list(pending.empty() ? failed : pending));
   }
   inspect_merge_sources(file, f);
+  if (f.attributes.count("shard"))
+    fmt::print("shard: {} of a run of {} work units; units {} .. {} (merge every shard with dyad merge)\n",
+               f.attributes.at("shard"), f.attributes.count("shard_units") ? f.attributes.at("shard_units") : "?",
+               f.attributes.count("shard_first_unit") ? f.attributes.at("shard_first_unit") : "?",
+               f.attributes.count("shard_end_unit") ? std::to_string(std::stoll(f.attributes.at("shard_end_unit")) - 1) : "?");
   fmt::print("\nprovenance:\n");
   for (const auto& [key, value] : f.attributes)
     if (key != "config") fmt::print("  {:<24} {}\n", key, value);

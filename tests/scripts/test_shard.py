@@ -4,7 +4,7 @@
     /usr/bin/python3 tests/scripts/test_shard.py build/dyad
 
 For a small sweep (4 points x 2 pairings, record = daily) and a one-pairing run of
-28,772 couples (8 work units of up to 4,096 couples), every N in {1, 2, 3, 7}: the N
+28,772 couples (8 work units of up to 4,096 couples), every N in {1, 2, 3, 7} (and 4 for the one-pairing run): the N
 shards run one by one, `dyad merge` joins them, and the merged data hash must equal the
 one-process run's (golden-hash style). Then the merge's refusals: a missing, duplicated,
 foreign, unfinished (.partial) or corrupt shard each exit 2 naming the file and leave no
@@ -196,7 +196,7 @@ def main():
         one = common.write(tmp / "one.ini", common.small_config(
             "unused.h5", days=3, couples=7 * 4096 + 100, seed=4, record="summary", pairings="anxious-avoidant"))
         T.guard("sweep shards", shard_and_merge, exe, tmp, "sweep", sweep, (1, 2, 3, 7))
-        T.guard("one-pairing shards", shard_and_merge, exe, tmp, "one", one, (1, 2, 3, 7))
+        T.guard("one-pairing shards", shard_and_merge, exe, tmp, "one", one, (1, 2, 3, 4, 7))
         T.guard("a shard file on its own", check_shard_file, exe, tmp)
         T.guard("a virtual merge", check_virtual, exe, tmp)
         T.guard("merge refusals", check_refusals, exe, tmp, sweep)
