@@ -53,14 +53,18 @@ PARAMETERS = [
     ("stonewall", 0.0, 0.6, 0.05),         # F4: walking out of a conflict
     ("leave_x", 0.0, 1.0, 0.1),
     ("dw_pursue", 0.0, 1.0, 0.1),
-    ("wait", 0.0, 1.0, 0.05),
-    ("v_toward", 0.2, 1.0, 0.05),          # F1, F5: avoidance turning away              # F1, F14: bids held while the partner is away
+    ("leave_first", 0.0, 1.0, 0.25),       # F4, F2: walk-outs that cut a conflict short
+    ("wait", 0.0, 1.0, 0.05),              # F1, F14: bids held while the partner is away
+    ("wait_floor", 0.0, 0.9, 0.1),         # S4: the least flexible wait less
+    ("v_toward", 0.2, 1.0, 0.05),          # F1, F5: avoidance turning away
     ("resp_sd", 0.0, 0.6, 0.05),           # F13, F14: responsiveness beyond attachment
     ("sat_sd", 0.0, 0.5, 0.05),            # F13: satisfaction beyond attachment
     ("sat_x", 0.0, 0.5, 0.05),
     ("sat_v", 0.0, 0.5, 0.05),
     ("alt_x", 0.0, 1.5, 0.1),              # F14: alternatives and commitment
     ("alt_v", 0.0, 1.5, 0.1),
+    ("alt_sd", 0.0, 0.5, 0.05),            # F14: parting beyond attachment
+    ("inv_w", 0.0, 0.6, 0.05),             # F14: investment keeps the unhappy together
     ("c_mid", -0.5, 1.0, 0.05),
     ("c_s", 0.01, 0.3, 0.02),
     ("h_max", 0.0005, 0.05, 0.002),

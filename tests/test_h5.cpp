@@ -31,6 +31,7 @@
 #include "models/registry.hpp"
 #include "sim/io/h5_reader.hpp"
 #include "sim/io/h5_writer.hpp"
+#include "sim/io/output_claim.hpp"
 #include "tests/hash_sink.hpp"
 
 using namespace dyad;
@@ -505,9 +506,50 @@ TEST_CASE("H5Writer: a complete run replaces an earlier output (the CLI asked fo
   const TempDir dir;
   const std::string path = dir.file("replace.h5");
   std::ofstream(path) << "old\n";
-  REQUIRE(write_run(spec, path).status == RunStatus::complete);
+  {
+    H5Writer writer(path, provenance(spec));
+    writer.allow_replace(true);
+    REQUIRE(run_model(spec, attachment::Params{}, writer, ExecOptions{2, 8}).status == RunStatus::complete);
+  }
   CHECK(read_dyad_file(path).status == "complete");
   CHECK_FALSE(fs::exists(path + ".partial"));
+}
+
+TEST_CASE("H5Writer: without allow_replace a PATH that appeared during the run is kept") {
+  const RunSpec spec = h5_spec();
+  const TempDir dir;
+  const std::string path = dir.file("appeared.h5");
+  std::ofstream(path) << "someone else's\n";  // as if made after the CLI checked for it
+  CHECK_THROWS_WITH_AS(write_run(spec, path), doctest::Contains("appeared while the run was under way"),
+                       std::runtime_error);
+  CHECK(slurp(path) == "someone else's\n");
+  CHECK(read_dyad_file(path + ".partial").status == "complete");
+}
+
+TEST_CASE("OutputClaim: one holder at a time, named to the next; released on destruction; a dead holder's taken over") {
+  const TempDir dir;
+  const std::string path = dir.file("claimed.h5");
+  {
+    const OutputClaim first(path);
+    CHECK(first.taken_over().empty());
+    // A second open file description conflicts with the first's flock even in one
+    // process, exactly as another run's would.
+    try {
+      const OutputClaim second(path);
+      FAIL("a second claim was granted");
+    } catch (const InputError& e) {
+      CHECK(e.file() == path);
+      CHECK(std::string(e.what()).find(fmt::format("pid {}", ::getpid())) != std::string::npos);
+    }
+  }
+  CHECK_FALSE(fs::exists(path + ".partial.lock"));  // released: removed
+  // A lock file no one holds, as a SIGKILLed run leaves it: taken over, its record reported.
+  std::ofstream(path + ".partial.lock") << "pid 4242 on host elsewhere, started 2000-01-01T00:00:00Z\n";
+  {
+    const OutputClaim again(path);
+    CHECK(again.taken_over().find("pid 4242") != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(path + ".partial.lock"));
 }
 
 TEST_CASE("H5Writer: a writer that never finishes leaves PATH.partial marked failed") {

@@ -1472,6 +1472,48 @@ TEST_CASE("G7 G7b conflict ends resolved below thEnd, or unresolved by stonewall
   }
 }
 
+TEST_CASE("G7c C4b a walk-out cuts a conflict short; a demand-withdraw turn is coded negative") {
+  // Pins (G7c): with leave_first = 1 a partner's walk-out ends the conflict unresolved,
+  // T *= 1 - cool_exit, although G4 brought T below thEnd; and (C4b): a tick in which one
+  // partner pursues while the other walks out (C4) counts both turns negative, other ticks
+  // count them by sign (G3). Partner a pursues (x 0.8, v 0.1), b walks out (v 0.8):
+  // leave 0.5 v = 0.05 and 0.4, pursuit (1 - leave) x (1 - v) = 0.684 and 0.0196.
+  Params p = quiet();
+  p.sigma_u = 0;
+  p.r0 = 0;
+  p.mu = 0;
+  p.p_disengage = 0;
+  p.stonewall = 0.5;
+  p.leave_first = 1;
+  p.dw_pursue = 1;
+  const attachment::Model m(p, spec());
+  CoupleDay s = couple(p, 0.8, 0.1, 0.1, 0.8);
+  for (int a = 0; a < 2; ++a) {
+    s.c[a] = s.cstar[a] + 0.1f;  // no deficits
+    s.s[a] = s.sstar[a] + 0.1f;
+    s.u[a] = 0.5f;  // both turns positive: a0 - a1 0.9 + (r_u + inf_pos) 0.5 = 0.41
+  }
+  s.mode = attachment::conflict;
+  s.T = 0.26f;
+  const double T_G4 = 0.26 - p.k_pos * 2 * 0.26;
+  REQUIRE(T_G4 < p.thEnd);
+  constexpr int n = 20000;
+  long left = 0, dw = 0, bad = 0;
+  for (int t = 0; t < n; ++t) {
+    const Tick r = run_tick(m, s, static_cast<std::uint32_t>(t));
+    const bool walked = r.t.n[daily::stonewalls] == 1, episode = r.t.n[daily::demand_withdraw] == 1;
+    left += walked;
+    dw += episode;
+    if (r.s.mode != attachment::calm) ++bad;  // resolved or walked out, never still in conflict
+    if (std::fabs(r.s.T - (walked ? T_G4 * (1 - p.cool_exit) : T_G4)) > 1e-5) ++bad;
+    if (r.t.n[daily::positive_turns] != (episode ? 0 : 2)) ++bad;
+    if (r.t.n[daily::negative_turns] != (episode ? 2 : 0)) ++bad;
+  }
+  CHECK(bad == 0);
+  check_share("walked out", left, n, 1 - 0.95 * 0.6);
+  check_share("demand-withdraw", dw, n, 0.4 * 0.95 * 0.72 + 0.05 * 0.98 * 0.02);
+}
+
 TEST_CASE("Q1 satisfaction: sat += sat_rate (clip(0.6 + 0.4 c - Dc - Ds - T - 0.5 D) - sat)") {
   // Pins (Q1) with the end-of-tick state: a tick without bids (c, s after N1-N2, D after
   // D2, T after T5), a tick whose bid was turned toward (c after gc: the deficit at the end

@@ -265,7 +265,8 @@ struct alignas(64) ChunkState {
   float alone_c[2][L];      // (N4) h_self F
   float wait_F[2][L];       // (B1) 1 - wait F
   float half_v[2][L];       // (R1, H1) (1 - v_toward v) r
-  float one_F[2][L];        // (R1, P1, G6) 1 - F
+  float one_F[2][L];        // (P1, G6) 1 - F
+  float one_Fr[2][L];       // (R1, V1) 1 - Fr
   float crisis_care[2][L];  // (R2) F + (1 - F)(1 - v)
   float lp_v[2][L];         // (R4) lp (1 - v)
   float grant[2][L];        // (R6) 1 - x (1 - F)
@@ -320,9 +321,10 @@ struct alignas(64) ChunkState {
         store(responsive[a] + i, select(ill_ != 0, simd::splat(k.ill_avail), simd::splat(1.0f)));
         store(alone_s[a] + i, k.gs_alone * (1.0f - (1.0f - k.flex_floor) * x_));
         store(alone_c[a] + i, k.h_self * Fr);
-        store(wait_F[a] + i, 1.0f - k.wait * Fr);
+        store(wait_F[a] + i, 1.0f - k.wait * (k.wait_floor + (1.0f - k.wait_floor) * F_));  // (B1, V1b)
         store(half_v[a] + i, (1.0f - k.v_toward * v_) * simd::load(b.resp[a].data() + first + i));  // (R1, H1)
         store(one_F[a] + i, 1.0f - F_);
+        store(one_Fr[a] + i, 1.0f - Fr);
         store(crisis_care[a] + i, F_ + (1.0f - F_) * (1.0f - v_));
         store(lp_v[a] + i, k.lp * (1.0f - v_));
         store(grant[a] + i, 1.0f - x_ * (1.0f - F_));
@@ -748,7 +750,7 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
       // 4. Response to a connection bid (R1-R5); a bid made while protesting is a demand (C3).
       const f32 toward_usual =
           avail[p] * load(L.half_v[p] + i) *
-          (1.0f - load(L.one_F[p] + i) * Ds[p] / load(L.sstar[p] + i));                // (R1)
+          (1.0f - load(L.one_Fr[p] + i) * Ds[p] / load(L.sstar[p] + i));               // (R1, V1)
       const f32 toward_crisis = avail[p] * load(L.crisis_care[p] + i);                 // (R2)
       const f32 toward = select(in_crisis, toward_crisis, toward_usual);
       const f32 against = (1.0f - toward) * min(one, T + load(L.N[p] + i));             // (R3)
@@ -991,8 +993,6 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
         pos += simd::ones(u_next[a] > 0.0f);                                              // (G3)
       }
       const i32 neg = 2 - pos;
-      sc.add(daily::positive_turns, i, pos & conflict);
-      sc.add(daily::negative_turns, i, neg & conflict);
       f32 T_turns = T0 + tension_up * (1.0f - T0);
       T_turns = clip01(T_turns + k.k_neg * simd::to_f32(neg) * (1.0f - T_turns) -
                        k.k_pos * simd::to_f32(pos) * T_turns);                            // (G4)
@@ -1016,17 +1016,20 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
         const f32 D_p = D_repaired[1 - a];
         D_repaired[1 - a] = select(repaired[a], D_p * (1.0f - k.psi), D_p);
       }
-      const i32 resolved = T_repaired < k.thEnd;                                          // (G7)
-      i32 leaves[2], pursues[2];                                                          // (G7b)
+      i32 leaves[2], pursues[2], cuts_short = i32{};                                      // (G7b)
       #pragma GCC unroll 2
       for (int a = 0; a < 2; ++a) {
         const f32 u_leave = rng::u01(load(sc.couple_w[2 + a] + i));
         const f32 p_leave = load(L.leave[a] + i);
         leaves[a] = (cope[a] == lane::withdraw) | (u_leave < p_leave);
+        // (G7c) a share leave_first of walk-outs comes before the conflict could resolve:
+        // the stonewall word's low part, so no stream changes
+        cuts_short |= u_leave < k.leave_first * p_leave;
         // (C4) a partner who stays pursues, the more the more anxious and less avoidant; the draw
         // is the stonewall word, uniform on [p_leave, 1) when the partner stays
         pursues[a] = ~leaves[a] & (u_leave - p_leave < load(L.pursue[a] + i) * (1.0f - p_leave));
       }
+      const i32 resolved = (T_repaired < k.thEnd) & ~cuts_short;                          // (G7, G7c)
       const i32 left = leaves[0] | leaves[1];
       const i32 runs_out = rng::u01(load(sc.couple_w[1] + i)) < k.p_disengage;
       const i32 ends_unresolved = ~resolved & (left | runs_out);
@@ -1037,6 +1040,11 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
       const i32 b_pursued = walked_out & leaves[0] & pursues[1];
       sc.count(daily::demand_withdraw, i, a_pursued | b_pursued);
       sc.count(daily::demand_withdraw_a, i, a_pursued);
+      // (C4b) a turn in which one demands while the other walks out is coded negative for
+      // both, as observational coding codes criticism and stonewalling (Gottman 1994)
+      const i32 pos_coded = select(a_pursued | b_pursued, i32{}, pos);
+      sc.add(daily::positive_turns, i, pos_coded & conflict);                              // (G3, C4b)
+      sc.add(daily::negative_turns, i, (2 - pos_coded) & conflict);
       const f32 T_cooled = T_repaired * (1.0f - k.cool_exit);
       T_conflict = select(flood, T_turns, select(ends_unresolved, T_cooled, T_repaired));
       const i32 ends = resolved | ends_unresolved;

@@ -1,83 +1,19 @@
 // The Ishigami function as a model (docs/models.md "ishigami"): a verification model for
-// `dyad sensitivity`, whose Sobol indices are known in closed form. Every couple of a
-// point has the same y, every day (IS1); traits are drawn as in every model so that
-// styles and pairings mean the same couples, but nothing reads them.
+// `dyad sensitivity`, whose Sobol indices are known in closed form (IS1); the scaffolding
+// is models/common/function_model.hpp.
 #pragma once
-#include <array>
-#include <span>
-#include <vector>
-
-#include "models/common/traits.hpp"
+#include "models/common/function_model.hpp"
 #include "models/ishigami/params.hpp"
-#include "sim/core/model_api.hpp"
-#include "sim/core/output.hpp"
-#include "sim/core/rng.hpp"
 
 namespace dyad::ishigami {
 
-namespace stream {
-inline constexpr std::uint32_t traits = common::trait_stream;  // the only draw
-}  // namespace stream
-
-inline constexpr MetricDef daily_metrics[] = {
-    {"y", "Ishigami function of the point's inputs (IS1), the same every day", "1", MetricKind::level},
-};
-inline constexpr MetricDef summary_metrics[] = {
-    {"y", "Ishigami function of the point's inputs (IS1)", "1", MetricKind::level},
-};
-
-struct Block {
-  int n = 0;
-  std::array<std::vector<float>, 2> x, v;  // traits, written out only
-  explicit Block(int capacity) : n(capacity) {
-    for (auto& a : x) a.resize(capacity);
-    for (auto& a : v) a.resize(capacity);
-  }
-};
-
-class Model {
- public:
+struct Function {
   using Params = ishigami::Params;
-  using Block = ishigami::Block;
   static constexpr const char* name = "ishigami";
-  static constexpr std::span<const MetricDef> daily_defs() { return daily_metrics; }
-  static constexpr std::span<const MetricDef> summary_defs() { return summary_metrics; }
-  static constexpr std::span<const MetricDef> trait_defs() { return common::trait_metrics; }
-
-  Model(const Params& params, const RunSpec& spec)
-      : spec_(&spec), y_(ishigami(params.x1, params.x2, params.x3, params.a, params.b)) {}
-
-  void init(Block& b, const BlockSetup& setup) const {
-    for (int i = 0; i < b.n; ++i) {
-      const common::PairTraits t =
-          common::draw_traits(setup.seed, stream::traits, setup.shared[i],
-                              spec_->styles[setup.style_a[i]], spec_->styles[setup.style_b[i]]);
-      for (int a = 0; a < 2; ++a) {
-        b.x[a][i] = t.anxiety[a];
-        b.v[a][i] = t.avoidance[a];
-      }
-    }
-  }
-  void run_day(Block& b, int, Rows<float> out) const {
-    for (int i = 0; i < b.n; ++i) out[0][i] = static_cast<float>(y_);
-  }
-  void write_traits(const Block& b, Rows<float> out) const {
-    for (int i = 0; i < b.n; ++i) {
-      out[0][i] = b.x[0][i];
-      out[1][i] = b.v[0][i];
-      out[2][i] = b.x[1][i];
-      out[3][i] = b.v[1][i];
-    }
-  }
-  // The run summary in double: the daily value is float, the indices need y exact.
-  void write_summary(const Block& b, int, Rows<double> out) const {
-    for (int i = 0; i < b.n; ++i) out[0][i] = y_;
-  }
-  static DrawCount draws(const Params&) { return {0.0, 0.0}; }
-
- private:
-  const RunSpec* spec_;
-  double y_;
+  static constexpr const char* daily_text = "Ishigami function of the point's inputs (IS1), the same every day";
+  static constexpr const char* summary_text = "Ishigami function of the point's inputs (IS1)";
+  static double value(const Params& p) { return ishigami(p.x1, p.x2, p.x3, p.a, p.b); }
 };
+using Model = common::FunctionModel<Function>;
 
 }  // namespace dyad::ishigami

@@ -2,12 +2,17 @@
 #include "sim/app/shard_commands.hpp"
 
 #include <fmt/core.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -23,6 +28,7 @@
 #include "sim/core/version.hpp"
 #include "sim/io/h5_reader.hpp"
 #include "sim/io/h5_writer.hpp"
+#include "sim/io/output_claim.hpp"
 
 namespace dyad::app {
 namespace {
@@ -46,8 +52,11 @@ std::string utc_now() {
   return text;
 }
 
-// The output must be creatable and must not silently replace earlier results.
-void check_output(const Config& config, bool overwrite) {
+// What `-o` may name: a regular file or nothing yet. rename(2) over a device node or a
+// FIFO would replace the node itself (as root, /dev/null), and an input named by any
+// spelling (./x, a symlink, a hard link: the same st_dev and st_ino) would be destroyed
+// by the run that reads it.
+void check_output_target(const Config& config, const RunArgs& args) {
   const std::string& output = config.spec.output;
   const Origin at = config.origin_of("run.output");
   auto fail = [&](const std::string& problem) {
@@ -58,8 +67,41 @@ void check_output(const Config& config, bool overwrite) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) fail(fmt::format("directory '{}' does not exist", dir.string()));
   if (::access(dir.c_str(), W_OK) != 0) fail(fmt::format("directory '{}' is not writable", dir.string()));
-  if (fs::is_directory(path, ec)) fail(fmt::format("'{}' is a directory", output));
-  if (fs::exists(path, ec) && !overwrite)
+  struct Input {
+    std::string what, path;
+  };
+  std::vector<Input> inputs;
+  if (!args.config.empty()) inputs.push_back({"the config", args.config});
+  if (!args.from.empty()) inputs.push_back({"the --from file", args.from});
+  for (const std::string& name : {output, output + ".partial"}) {
+    struct stat target {};
+    if (::stat(name.c_str(), &target) != 0) {
+      struct stat link {};
+      if (::lstat(name.c_str(), &link) == 0 && !S_ISLNK(link.st_mode))
+        fail(fmt::format("'{}' cannot be examined: {}", name, std::strerror(errno)));
+      continue;  // nothing there yet (or a dangling symlink, which the rename replaces)
+    }
+    if (!S_ISREG(target.st_mode))
+      fail(fmt::format("'{}' is {}, not a regular file: an output is replaced by renaming over it", name,
+                       file_kind(target.st_mode)));
+    for (const auto& input : inputs) {
+      struct stat in {};
+      if (::stat(input.path.c_str(), &in) == 0 && in.st_dev == target.st_dev && in.st_ino == target.st_ino)
+        fail(fmt::format("'{}' is {} ('{}'): the run would overwrite its own input", name, input.what,
+                         input.path));
+    }
+  }
+}
+
+// Under the claim: the output must not silently replace earlier results.
+void check_output_free(const Config& config, bool overwrite) {
+  const std::string& output = config.spec.output;
+  const Origin at = config.origin_of("run.output");
+  auto fail = [&](const std::string& problem) {
+    throw InputError(at.line ? at.file : config.config_file, at.line, "run.output", problem);
+  };
+  std::error_code ec;
+  if (fs::exists(output, ec) && !overwrite)
     fail(fmt::format("'{}' exists; pass --overwrite to replace it", output));
   // An interrupted run's days are in FILE.partial: not lost to a second run by accident.
   if (fs::exists(output + ".partial", ec) && !overwrite)
@@ -84,7 +126,10 @@ void check_model_version(const std::string& path, const DyadFile& file, const st
 
 Config load(const RunArgs& args) {
   std::vector<std::string> overrides = args.overrides;
-  if (!args.output.empty()) overrides.push_back("run.output=" + args.output);
+  if (args.output) {
+    if (args.output->empty()) throw InputError("command line", 0, "-o", "the output file name is empty");
+    overrides.push_back("run.output=" + *args.output);
+  }
   if (!args.from.empty()) {
     Config config = load_config_text(stored_config(args.from), args.from + " (stored config)", overrides);
     check_model_version(args.from, read_dyad_file(args.from), config.spec.model);
@@ -201,8 +246,100 @@ std::string duration_text(double seconds) {
   return fmt::format("{:.1f} h", seconds / 3600);
 }
 
+// More workers than 4 per hardware thread only add start-up and switching (a block
+// is the unit of work); 100,000 used to fail to start. The data do not depend on the
+// count, so capping changes nothing but the time.
 int thread_count(int requested) {
-  return requested > 0 ? requested : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cap = std::min(1024, 4 * hardware);
+  if (requested > cap) {
+    fmt::print(stderr, "dyad: --threads {} capped at {} (4 x the {} hardware threads)\n", requested, cap, hardware);
+    return cap;
+  }
+  return requested > 0 ? requested : hardware;
+}
+
+// What a run takes: its metric counts (from a one-couple, one-day probe of point 0),
+// the bytes it writes and the memory it holds at its peak.
+struct Footprint {
+  std::size_t daily = 0, summary = 0, traits = 0;
+  double output_bytes = 0, memory_bytes = 0;
+};
+
+// Bytes per couple of the model's block arrays, which only the model knows. Chosen so
+// that the estimate stays below the peak resident memory measured (`/usr/bin/time` of
+// `dyad run`, 2 days, minus a one-couple run's 27 MiB): 500,000 couples of attachment
+// 341 MB (estimate 325), gottman 400 (249), linear_love 194 (193); 200,000 attachment
+// couples under record = daily 479 (322). A floor, not a bound: the check refuses what
+// surely cannot fit, never what might.
+constexpr double model_state_bytes_per_couple = 192;
+
+Footprint footprint(const Config& config, int block_size) {
+  const RunSpec& spec = config.spec;
+  RunSpec probe = config.points.front().spec;
+  probe.days = 1;
+  probe.couples = 1;
+  CountingSink sink;
+  run_model(probe, config.points.front().model_params, sink, ExecOptions{1, block_size});
+  Footprint f;
+  f.daily = sink.daily;
+  f.summary = sink.summary;
+  f.traits = sink.traits;
+  const double points = static_cast<double>(config.points.size());
+  const double per_point = static_cast<double>(spec.total_couples());
+  const double couples = points * per_point;
+  // Output: per couple traits (float), run summaries (double) and ids; per point, day and
+  // pairing a mean and an sd (double) of every daily metric; per couple and day every
+  // daily metric (float) when record = daily.
+  const double per_couple = 4.0 * f.traits + 8.0 * f.summary + 4 + 4 + 2 + 4;
+  f.output_bytes = couples * per_couple +
+                   points * spec.days * static_cast<double>(spec.pairings.size()) * 16.0 * f.daily;
+  if (spec.record == Record::daily) f.output_bytes += couples * spec.days * 4.0 * f.daily;
+  // Memory of one point (points run one after another): the layout (pairing, replicate,
+  // two styles), two random-stream subjects, traits and summaries, the model's state,
+  // and the engine's two day buffers of k days each.
+  const double k = spec.record == Record::daily
+                       ? daily_chunk(spec.total_couples(), spec.days, f.daily).days : 1.0;
+  f.memory_bytes = per_point * (4 + 4 + 1 + 1 + 16 + 4.0 * f.traits + 8.0 * f.summary +
+                                model_state_bytes_per_couple + 2 * 4.0 * f.daily * k);
+  return f;
+}
+
+// Memory the kernel can give without swapping (MemAvailable), else the free pages.
+double available_memory() {
+  if (std::FILE* meminfo = std::fopen("/proc/meminfo", "r")) {
+    char line[256];
+    double kib = -1;
+    while (std::fgets(line, sizeof line, meminfo))
+      if (std::sscanf(line, "MemAvailable: %lf kB", &kib) == 1) break;
+    std::fclose(meminfo);
+    if (kib >= 0) return kib * 1024;
+  }
+  return static_cast<double>(::sysconf(_SC_AVPHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+}
+
+// Refuses, before anything is created, a run whose estimate exceeds the memory the
+// machine has free or the room on the output's file system (--no-fit-check skips it).
+void check_fit(const Config& config, const Footprint& f, const std::string& command) {
+  const std::string& output = config.spec.output;
+  const fs::path path(output);
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const double memory = available_memory();
+  auto refuse = [&](const std::string& key, const std::string& problem) {
+    const Origin at = config.origin_of(key);
+    throw InputError(at.line ? at.file : config.config_file, at.line, key,
+                     fmt::format("{}; `dyad {} --no-fit-check` runs it anyway", problem, command));
+  };
+  if (f.memory_bytes > memory)
+    refuse("run.couples", fmt::format("the run needs about {} of memory, the machine has {} available",
+                                      bytes_text(f.memory_bytes), bytes_text(memory)));
+  struct statvfs fs_info {};
+  if (::statvfs(dir.c_str(), &fs_info) == 0) {
+    const double room = static_cast<double>(fs_info.f_bavail) * static_cast<double>(fs_info.f_frsize);
+    if (f.output_bytes > room)
+      refuse("run.output", fmt::format("the output needs about {}, its file system has {} free in '{}'",
+                                       bytes_text(f.output_bytes), bytes_text(room), dir.string()));
+  }
 }
 
 }  // namespace
@@ -210,6 +347,8 @@ int thread_count(int requested) {
 int plan(const RunArgs& args) {
   const Config config = load(args);
   const RunSpec& spec = config.spec;
+  const Footprint fit = footprint(config, args.block_size);
+  if (args.fit_check) check_fit(config, fit, "plan");
   const double points = static_cast<double>(config.points.size());
   const double couples = points * static_cast<double>(spec.total_couples());
   const double ticks = param_value(config.model_params, "ticks_per_day", 1);
@@ -228,14 +367,6 @@ int plan(const RunArgs& args) {
   const double probe_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double probe_ticks = static_cast<double>(probe.total_couples()) * probe.days * ticks;
   const double seconds = couple_ticks * probe_seconds / probe_ticks;
-
-  // Output: per couple traits (float), run summaries (double) and ids; per point, day and
-  // pairing a mean and an sd (double) of every daily metric; per couple and day every
-  // daily metric (float) when record = daily.
-  const double per_couple = 4.0 * sink.traits + 8.0 * sink.summary + 4 + 4 + 2 + 4;
-  double bytes = couples * per_couple +
-                 points * spec.days * static_cast<double>(spec.pairings.size()) * 16.0 * sink.daily;
-  if (spec.record == Record::daily) bytes += couples * spec.days * 4.0 * sink.daily;
 
   fmt::print("config: {}\nmodel: {}\n", args.config.empty() ? args.from : args.config, spec.model);
   if (config.sweep.active())
@@ -256,13 +387,15 @@ int plan(const RunArgs& args) {
              spec.total_couples());
   fmt::print("couples: {:.0f} in all, {} days, {:.0f} ticks per day\n", couples, spec.days, ticks);
   fmt::print("couple-ticks: {:.3g}\n", couple_ticks);
-  fmt::print("output: about {} (record = {}) in {}\n", bytes_text(bytes),
+  fmt::print("output: about {} (record = {}) in {}\n", bytes_text(fit.output_bytes),
              spec.record == Record::daily ? "daily" : "summary", spec.output);
+  fmt::print("memory: about {} (one point at a time)\n", bytes_text(fit.memory_bytes));
   fmt::print("run time: about {} on {} threads (calibrated: {:.3g} couple-ticks/s)\n",
              duration_text(seconds), threads, probe_ticks / probe_seconds);
   if (args.shards > 0)
-    print_shard_plan(config, args.shards, seconds / std::max(couple_ticks, 1.0), per_couple,
-                     16.0 * static_cast<double>(sink.daily), 4.0 * static_cast<double>(sink.daily), threads);
+    print_shard_plan(config, args.shards, seconds / std::max(couple_ticks, 1.0),
+                     4.0 * static_cast<double>(fit.traits) + 8.0 * static_cast<double>(fit.summary) + 14,
+                     16.0 * static_cast<double>(fit.daily), 4.0 * static_cast<double>(fit.daily), threads);
   if (config.sweep.active()) {
     const std::size_t shown = std::min<std::size_t>(config.points.size(), 10);
     fmt::print("\nfirst {} of {} points:\n  {:>6}", shown, config.points.size(), "point");
@@ -288,11 +421,20 @@ int run(const RunArgs& args) {
   std::optional<shard::ShardSpec> sh;
   if (args.shard_count > 0) sh = make_shard(config, args.shard_index, args.shard_count);
 
+  // Declared before the writer, so that it is released only after the writer has closed
+  // (and renamed) the file.
+  std::optional<OutputClaim> claim;
   std::unique_ptr<H5Writer> writer;
   std::vector<int> done;
   if (!args.resume.empty()) {
     const std::string partial =
         fs::exists(args.resume + ".partial") ? args.resume + ".partial" : args.resume;
+    const std::string final_path = partial.ends_with(".partial") ? partial.substr(0, partial.size() - 8) : partial;
+    claim.emplace(final_path);
+    // Said now rather than at the final rename, which would refuse to replace it.
+    if (fs::exists(final_path) && final_path != partial && !args.overwrite)
+      throw InputError(final_path, 0, "--resume",
+                       fmt::format("'{}' exists; pass --overwrite to let the resumed run replace it", final_path));
     const DyadFile file = read_dyad_file(partial);
     if (file.status == "complete")
       throw InputError(partial, 0, "--resume", "the run is complete: there is nothing to resume");
@@ -305,13 +447,28 @@ int run(const RunArgs& args) {
     writer = sh ? H5Writer::reopen(partial, *sh) : H5Writer::reopen(partial);
     done = writer->points_done();
   } else {
-    if (sh) {
-      Config named = config;
-      named.spec.output = shard::shard_path(spec.output, sh->index, sh->count);
-      check_output(named, args.overwrite);
-    } else {
-      check_output(config, args.overwrite);
+    // A shard's checks and claim are those of its own file.
+    Config named = config;
+    if (sh) named.spec.output = shard::shard_path(spec.output, sh->index, sh->count);
+    const std::string& output = named.spec.output;
+    check_output_target(named, args);
+    if (args.fit_check) {
+      Footprint fit = footprint(config, args.block_size);
+      // A shard writes its share of the run's couples.
+      if (sh) {
+        double couples = 0;
+        for (const auto& piece : sh->pieces) couples += static_cast<double>(piece.count);
+        fit.output_bytes *= couples / (static_cast<double>(config.points.size()) * static_cast<double>(spec.total_couples()));
+      }
+      check_fit(config, fit, "run");
     }
+    // Claimed before anything is created or truncated; the checks for earlier results
+    // below hold only under the claim.
+    claim.emplace(output);
+    if (!claim->taken_over().empty())
+      fmt::print(stderr, "dyad: took over the claim on {} of a run that ended without releasing it ({})\n",
+                 output, claim->taken_over());
+    check_output_free(named, args.overwrite);
     Provenance provenance;
     provenance.dyad_version = dyad::version;
     provenance.git_commit = dyad::git_commit;
@@ -321,11 +478,11 @@ int run(const RunArgs& args) {
     provenance.model_version = find_model(spec.model)->version;
     provenance.seed = spec.seed;
     if (sh)
-      writer = std::make_unique<H5Writer>(shard::shard_path(spec.output, sh->index, sh->count), provenance,
-                                          shard_sweep(config, *sh), *sh);
+      writer = std::make_unique<H5Writer>(output, provenance, shard_sweep(config, *sh), *sh);
     else
       writer = std::make_unique<H5Writer>(spec.output, provenance, config.sweep);
   }
+  writer->allow_replace(args.overwrite);
 
   ExecOptions exec;
   exec.threads = thread_count(args.threads);

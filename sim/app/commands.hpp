@@ -1,6 +1,7 @@
 // The subcommands of the dyad executable, given already-parsed arguments.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,12 +11,13 @@ struct RunArgs {
   std::string config;                  // config file, or empty with `from`
   std::string from;                    // repeat the run stored in this output file
   std::vector<std::string> overrides;  // --set SECTION.KEY=VALUE
-  std::string output;                  // -o, overrides run.output
+  std::optional<std::string> output;   // -o, overrides run.output (given empty: an error)
   std::string resume;                  // continue the interrupted run in this output file
   int threads = 0;                     // 0: all cores
   int block_size = 512;
   bool overwrite = false;
   bool quiet = false;
+  bool fit_check = true;  // refuse a run that cannot fit in memory or on disk (--no-fit-check)
   // --shard I/N (1-based I; 0/0: the whole run in one process); plan --shards N.
   int shard_index = 0, shard_count = 0;
   int shards = 0;

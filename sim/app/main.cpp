@@ -97,6 +97,9 @@ int dispatch(int argc, char** argv) {
     o.add_options()("config", po::value<std::string>(), "config file (INI)")(
         "set", po::value<std::vector<std::string>>()->composing(),
         "SECTION.KEY=VALUE, overrides the config file; repeatable");
+    if (command == "run" || command == "plan")
+      o.add_options()("no-fit-check", po::bool_switch(),
+                      "skip the refusal of a run whose memory or output exceeds what the machine has");
     if (command == "plan")
       o.add_options()("threads", po::value<int>()->default_value(0), "threads the estimate assumes (0: all cores)")(
           "block-size", po::value<int>()->default_value(512), "couples per block")(
@@ -127,6 +130,7 @@ int dispatch(int argc, char** argv) {
       if (command == "validate") return dyad::app::validate(r);
       r.threads = p.vm["threads"].as<int>();
       r.block_size = p.vm["block-size"].as<int>();
+      r.fit_check = !p.vm["no-fit-check"].as<bool>();
       if (r.threads < 0) throw dyad::InputError("command line", 0, "--threads", "must be >= 0");
       if (r.block_size < 1) throw dyad::InputError("command line", 0, "--block-size", "must be >= 1");
       r.shards = p.vm["shards"].as<int>();
@@ -143,6 +147,7 @@ int dispatch(int argc, char** argv) {
     if (r.threads < 0) throw dyad::InputError("command line", 0, "--threads", "must be >= 0");
     if (r.block_size < 1) throw dyad::InputError("command line", 0, "--block-size", "must be >= 1");
     r.overwrite = p.vm["overwrite"].as<bool>();
+    r.fit_check = !p.vm["no-fit-check"].as<bool>();
     r.quiet = p.vm["quiet"].as<bool>();
     if (p.vm.count("shard")) {
       const std::string text = p.vm["shard"].as<std::string>();

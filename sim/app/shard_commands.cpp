@@ -21,6 +21,7 @@
 #include "sim/core/error.hpp"
 #include "sim/core/version.hpp"
 #include "sim/io/h5_slab.hpp"
+#include "sim/io/output_claim.hpp"
 #include "sim/io/h5_writer.hpp"
 
 namespace dyad::app {
@@ -285,6 +286,8 @@ int merge(const MergeArgs& args) {
   std::error_code ec;
   const std::string out = args.output;
   const std::string partial = out + ".partial";
+  // One writer per output, as for a run (sim/io/output_claim.hpp).
+  const OutputClaim claim(out);
   if (fs::is_directory(out, ec)) throw InputError(out, 0, "-o", "is a directory");
   if (fs::exists(out, ec) && !args.overwrite) throw InputError(out, 0, "-o", "exists; pass --overwrite to replace it");
   if (fs::exists(partial, ec) && !args.overwrite)
@@ -362,6 +365,7 @@ int merge(const MergeArgs& args) {
         copy ? std::make_unique<H5Writer>(out, provenance, config.sweep)
              : std::make_unique<H5Writer>(out, provenance, config.sweep, sources);
     H5Writer& writer = *writer_ptr;
+    writer.allow_replace(args.overwrite);
     for (const auto& [name, value] : record) writer.set_attribute(name, value);
     const std::size_t n_daily = probe.daily.size();
     const bool daily = copy && config.spec.record == Record::daily;

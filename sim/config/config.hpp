@@ -42,7 +42,13 @@ struct Config {
   std::string config_file;  // the file (or stored-config name) this came from
 };
 
-// Reads `path`, then applies `overrides` ("section.key=value", each winning over the
+// The largest config load_config() reads: a guard, far above any real config (the
+// resolved text of every model parameter is a few KiB), so that a wrong path to a huge
+// file ends at once.
+inline constexpr long long max_config_bytes = 16LL << 20;
+
+// Reads `path` (a regular file of at most max_config_bytes; a FIFO, directory or device is
+// refused without being read), then applies `overrides` ("section.key=value", each winning over the
 // file). Throws InputError naming file, line and key for any bad input.
 Config load_config(const std::string& path, std::span<const std::string> overrides = {});
 
@@ -50,5 +56,8 @@ Config load_config(const std::string& path, std::span<const std::string> overrid
 // it in error messages.
 Config load_config_text(std::string_view text, const std::string& origin,
                         std::span<const std::string> overrides = {});
+
+// "a directory", "a FIFO", "a character device" ... for st_mode, for messages.
+const char* file_kind(unsigned mode);
 
 }  // namespace dyad

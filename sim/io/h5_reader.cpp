@@ -31,6 +31,8 @@ class Reader {
     std::error_code ec;
     if (!fs::exists(path_, ec)) fail("no such file");
     if (fs::is_directory(path_, ec)) fail("is a directory, not a Dyad output file");
+    // HDF5 would open a FIFO and wait for a writer forever, or read a device.
+    if (!fs::is_regular_file(path_, ec)) fail("is not a regular file (a FIFO, device or socket), not a Dyad output file");
     const htri_t hdf5 = H5Fis_hdf5(path_.c_str());
     if (hdf5 < 0) fail(fmt::format("cannot be read: {}", hdf5_message()));
     if (hdf5 == 0) fail("not an HDF5 file, so not a Dyad output");

@@ -23,6 +23,8 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -205,6 +207,7 @@ int days_per_block(const RunLayout& layout, std::int64_t couples) {
 
 struct H5Writer::Impl {
   std::string path, partial;
+  bool may_replace = false;  // the final rename may replace a PATH that exists by then
   Handle file;
 
   // What the file is. Plain run: one point, no point variables.
@@ -826,12 +829,26 @@ struct H5Writer::Impl {
   }
 
   void rename_to_final() const {
-    // rename(2) replaces an existing PATH atomically: a reader sees the old file or the
-    // new one, never neither.
-    std::error_code ec;
-    std::filesystem::rename(partial, path, ec);
-    if (ec)
-      throw std::runtime_error(fmt::format("cannot rename '{}' to '{}': {}", partial, path, ec.message()));
+    auto cannot = [&](int error) {
+      if (error == EEXIST)
+        throw std::runtime_error(fmt::format(
+            "'{}' appeared while the run was under way and is kept (--overwrite was not given); the "
+            "complete result is in '{}' (rename it yourself)", path, partial));
+      throw std::runtime_error(fmt::format("cannot rename '{}' to '{}': {}", partial, path, std::strerror(error)));
+    };
+    if (may_replace) {
+      // rename(2) replaces an existing PATH atomically: a reader sees the old file or the
+      // new one, never neither.
+      if (std::rename(partial.c_str(), path.c_str()) != 0) cannot(errno);
+      return;
+    }
+    // Checking for PATH and then renaming would race with a file made in between; the
+    // kernel refuses atomically. File systems without RENAME_NOREPLACE (EINVAL) get
+    // link(2), which never replaces either, then the unlink of the .partial name.
+    if (::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0) return;
+    if (errno != EINVAL && errno != ENOSYS) cannot(errno);
+    if (::link(partial.c_str(), path.c_str()) != 0) cannot(errno);
+    if (::unlink(partial.c_str()) != 0) cannot(errno);
   }
 };
 
@@ -1370,6 +1387,7 @@ std::unique_ptr<H5Writer> H5Writer::reopen(std::string path) {
     w.partial = path + std::string(partial_suffix);
     if (!fs::exists(w.partial, ec) && fs::exists(path, ec)) {
       // PATH without PATH.partial: a finished run, or not Dyad's at all.
+      if (!fs::is_regular_file(path, ec)) fail(path, "is not a regular file (a FIFO, device or socket)");
       std::string status;
       if (H5Fis_hdf5(path.c_str()) > 0) {
         const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -1391,6 +1409,8 @@ std::unique_ptr<H5Writer> H5Writer::reopen(std::string path) {
   const std::string& file = w.partial;
   if (!fs::exists(file, ec)) fail(file, "no such file (an unfinished run is kept as FILE.partial)");
   if (fs::is_directory(file, ec)) fail(file, "is a directory, not a Dyad output file");
+  // HDF5 would open a FIFO and wait for a writer forever.
+  if (!fs::is_regular_file(file, ec)) fail(file, "is not a regular file (a FIFO, device or socket)");
   const htri_t hdf5 = H5Fis_hdf5(file.c_str());
   if (hdf5 <= 0) fail(file, hdf5 < 0 ? fmt::format("cannot be read: {}", hdf5_message()) : "not an HDF5 file, so not a Dyad output");
 
@@ -1472,6 +1492,8 @@ H5Writer::~H5Writer() {
   } catch (...) {  // nothing can be reported from a destructor; the file stays .partial
   }
 }
+
+void H5Writer::allow_replace(bool replace) { impl_->may_replace = replace; }
 
 const std::string& H5Writer::partial_path() const { return impl_->partial; }
 const std::string& H5Writer::final_path() const { return impl_->path; }

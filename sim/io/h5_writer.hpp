@@ -1,7 +1,8 @@
 // HDF5 output, schema v1 (docs/output.md): netCDF-4/CF compatible, dimension scales
 // couple, day, pairing (and point, for a sweep). Written to PATH.partial and renamed to
 // PATH only when the run (every point of a sweep) completes, so an existing output
-// survives a failed or interrupted run.
+// survives a failed or interrupted run. The writer does not claim PATH against other
+// processes: the caller holds an OutputClaim (sim/io/output_claim.hpp) for the run.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -143,6 +144,12 @@ class H5Writer final : public Sink {
   // finish()'s status; before finish(), the file is closed as `status` (complete is
   // written as failed: no run summaries) and never renamed.
   RunStatus close(RunStatus status);
+
+  // Whether the final rename may replace a PATH that exists by then (dyad run
+  // --overwrite). Without (the default), a PATH that appeared while the run was under
+  // way is kept, and the rename throws std::runtime_error naming both files; the
+  // complete result stays in PATH.partial.
+  void allow_replace(bool replace);
 
   // Points whose status is done, ascending (a plain run: {0} only once complete).
   std::vector<int> points_done() const;

@@ -15,6 +15,7 @@ import configparser
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -168,6 +169,32 @@ def bad_input_cases():
     cases.append(Case("extra: run with no config", ["run", "-o", "{out}", "--overwrite", "--quiet"],
                       must=[]))
     cases.append(Case("extra: unknown command", ["frobnicate"], must=["frobnicate"]))
+
+    # Inputs read as written: an empty value is an error, not a default or `true`.
+    text = with_line(GOOD, "record", "common_random_numbers =")
+    cfg_case("empty bool: common_random_numbers =", text, "common_random_numbers =",
+             must=["common_random_numbers"])
+    text = with_line(GOOD, "record", "common_random_numbers =   # forgot")
+    cfg_case("empty bool before an inline comment", text, "common_random_numbers =",
+             must=["common_random_numbers"])
+    text = replace_line(GOOD, "days", "days =")
+    cfg_case("empty int: days =", text, "days =", must=[word("days")])
+    cases.append(Case("-o '' (an empty output name)", ["run", "{cfg}", "-o", "", "--quiet"],
+                      must=["-o"], config=GOOD, names_config=False))
+    # An output that is an input, by any spelling, or not a regular file (the config is
+    # {tmp}/bad.ini; the links are made by check_output_is_input below).
+    for name, target in [("-o naming the config", "{cfg}"), ("-o naming the config as ./bad.ini", "./bad.ini"),
+                         ("-o a directory", "{tmp}")]:
+        cases.append(Case(name, ["run", "{cfg}", "-o", target, "--overwrite", "--quiet"],
+                          must=["output"], config=GOOD))
+    # Runs that cannot fit are refused at once, with both figures.
+    cases.append(Case("1e8 couples refused before starting (memory)",
+                      ["run", "{cfg}", "--set", "run.couples=100000000", "--set", "pairings.list=secure-secure",
+                       "-o", "{out}", "--overwrite", "--quiet"], must=["run.couples", "memory", "available"], config=GOOD,
+                      names_config=False))
+    cases.append(Case("plan of an output larger than the file system -> exit 2",
+                      ["plan", "{cfg}", "--set", "run.couples=2000000", "--set", "run.days=100000"],
+                      must=["run.output", "free"], config=GOOD))
     return cases
 
 
@@ -293,6 +320,113 @@ def check_model_version(exe, tmp):
             and not (tmp / "again.h5").exists(), common.describe(proc))
 
 
+def check_output_is_input(exe, tmp):
+    """-o naming the config by a symlink or a hard link, a FIFO: exit 2, all untouched."""
+    cfg = common.write(tmp / "input.ini", GOOD.replace("{out}", str(tmp / "from_config.h5")))
+    text = cfg.read_bytes()
+    links = tmp / "links"
+    links.mkdir()
+    (links / "symlink.h5").symlink_to(cfg)
+    os.link(cfg, links / "hardlink.h5")
+    os.mkfifo(links / "fifo.h5")
+    # A device node of our own (the null device's numbers) where we may make one: a dyad
+    # that replaced device nodes would, run as root, replace the machine's /dev/null.
+    # Without root, /dev is not writable, so /dev/null itself is safe to name.
+    device = "/dev/null"
+    if os.geteuid() == 0:
+        device = str(links / "null_device")
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    (links / "device.h5").symlink_to(device)
+    rows = [("symlink.h5", "a symlink to the config"), ("hardlink.h5", "a hard link to the config"),
+            ("fifo.h5", "a FIFO"), ("device.h5", "a symlink to a device")]
+    if device != "/dev/null":
+        rows.append(("null_device", "a device node"))
+    for name, what in rows:
+        proc = common.run([exe, "run", cfg, "-o", links / name, "--overwrite", "--quiet"], timeout=30, cwd=tmp)
+        T.check(f"bad input: -o {what} -> exit 2 naming it, the config and the link untouched",
+                proc.returncode == 2 and name in proc.stderr and cfg.read_bytes() == text
+                and (links / name).exists() and not Path(str(links / name) + ".partial").exists(),
+                common.describe(proc))
+    T.check("after the -o rows the device node is still a character device",
+            stat.S_ISCHR(os.stat(device).st_mode), device)
+    out = tmp / "from_input.h5"
+    proc = common.run([exe, "run", cfg, "-o", out, "--quiet"], cwd=tmp)
+    if T.check("a small run for --from exits 0", proc.returncode == 0, common.describe(proc)):
+        before = out.read_bytes()
+        proc = common.run([exe, "run", "--from", out, "-o", f"{tmp}/./from_input.h5", "--overwrite", "--quiet"],
+                          cwd=tmp)
+        T.check("bad input: -o naming the --from file (another spelling) -> exit 2, the file untouched",
+                proc.returncode == 2 and "--from" in proc.stderr and out.read_bytes() == before,
+                common.describe(proc))
+
+
+def check_inputs_not_files(exe, tmp):
+    """A FIFO, a directory or /dev/null as a config or as a file to read: exit 2, no hang."""
+    fifo = tmp / "input.fifo"
+    os.mkfifo(fifo)
+    rows = [(["validate", fifo], "config a FIFO", fifo.name),
+            (["run", fifo, "-o", tmp / "x.h5", "--quiet"], "run of a FIFO config", fifo.name),
+            (["validate", tmp], "config a directory", tmp.name), (["validate", "/dev/null"], "config /dev/null", "/dev/null"),
+            (["inspect", fifo], "inspect of a FIFO", fifo.name), (["summarize", fifo], "summarize of a FIFO", fifo.name),
+            (["inspect", "/dev/zero"], "inspect of a device", "/dev/zero"),
+            (["run", "--from", fifo, "-o", tmp / "y.h5", "--quiet"], "run --from a FIFO", fifo.name),
+            (["run", tmp / "x.ini", "--resume", fifo, "--quiet"], "run --resume a FIFO", fifo.name)]
+    common.write(tmp / "x.ini", GOOD.replace("{out}", str(tmp / "x.h5")))
+    for args, what, name in rows:
+        try:
+            proc = common.run([exe, *args], timeout=20, cwd=tmp)
+        except subprocess.TimeoutExpired:
+            T.check(f"bad input: {what} -> exit 2 at once", False, "hung for 20 s")
+            continue
+        T.check(f"bad input: {what} -> exit 2 at once naming it", proc.returncode == 2 and name in proc.stderr,
+                common.describe(proc))
+
+
+def check_read_as_written(exe, tmp):
+    """CRLF, a BOM and inline comments give the data of the plain config."""
+    plain = base_config(tmp / "plain_written.h5")
+    crlf = plain.replace("\n", "\r\n")
+    variants = {"plain": plain, "CRLF": crlf, "a UTF-8 BOM": "\ufeff" + plain, "a BOM and CRLF": "\ufeff" + crlf,
+                "inline comments": plain.replace("days = 3", "days = 3   # three days")
+                .replace("[pairings]", "[pairings] ; who meets whom")}
+    hashes = {}
+    for what, text in variants.items():
+        cfg = tmp / f"written_{len(hashes)}.ini"
+        cfg.write_bytes(text.encode("utf-8"))
+        out = tmp / f"written_{len(hashes)}.h5"
+        proc = common.run([exe, "run", cfg, "-o", out, "--quiet"], cwd=tmp)
+        ok = proc.returncode == 0
+        if ok:
+            proc = common.run([exe, "inspect", out])
+            hashes[what] = common.data_hash(proc.stdout)
+        T.check(f"config with {what}: runs", ok, common.describe(proc))
+    for what, h in hashes.items():
+        if what != "plain":
+            T.check(f"config with {what}: the plain config's data hash", h == hashes.get("plain"),
+                    f"{h} vs {hashes.get('plain')}")
+    cfg = common.write(tmp / "comment_output.ini",
+                       base_config(tmp / "named.h5").replace(f"output = {tmp / 'named.h5'}",
+                                                             f"output = {tmp / 'named.h5'}   # mine"))
+    proc = common.run([exe, "run", cfg, "--quiet"], cwd=tmp)
+    T.check("an inline comment after run.output is not part of the file name",
+            proc.returncode == 0 and (tmp / "named.h5").is_file(), common.describe(proc))
+
+
+def check_threads_capped(exe, tmp):
+    cfg = common.write(tmp / "threads.ini", GOOD.replace("{out}", str(tmp / "threads.h5")))
+    proc = common.run([exe, "run", cfg, "--threads", "100000", "--quiet"], cwd=tmp)
+    T.check("--threads 100000: capped with a message on stderr, the run completes (exit 0)",
+            proc.returncode == 0 and "capped" in proc.stderr and (tmp / "threads.h5").is_file(),
+            common.describe(proc))
+    proc = common.run([exe, "plan", cfg, "--threads", "100000"], cwd=tmp)
+    T.check("plan --threads 100000: capped with a message, exit 0", proc.returncode == 0 and "capped" in proc.stderr,
+            common.describe(proc))
+    proc = common.run([exe, "plan", cfg, "--set", "run.couples=2000000", "--set", "run.days=100000",
+                       "--no-fit-check"], cwd=tmp, timeout=120)
+    T.check("plan --no-fit-check of an output larger than the disk prints the estimate (exit 0)",
+            proc.returncode == 0 and "output: about" in proc.stdout, common.describe(proc))
+
+
 def check_overwrite(exe, tmp, outdir):
     out = outdir / "existing.h5"
     cfg = common.write(tmp / "good.ini", GOOD.replace("{out}", str(tmp / "from_config.h5")))
@@ -351,7 +485,18 @@ def check_interrupt(exe, tmp, outdir):
         proc2 = common.run([exe, "inspect", partial])
         T.check("interrupt: dyad inspect reads FILE.partial and says it is incomplete",
                 proc2.returncode == 0 and "interrupted" in proc2.stdout, common.describe(proc2))
-        partial.unlink()
+        proc2 = common.run([exe, "run", cfg, "--resume", out, "--quiet"], cwd=tmp)
+        T.check("bad input: --resume onto an existing FILE without --overwrite -> exit 2 naming it, "
+                "FILE and FILE.partial untouched",
+                proc2.returncode == 2 and "existing.h5" in proc2.stderr and out.read_bytes() == SENTINEL
+                and partial.is_file(), common.describe(proc2))
+        proc2 = common.run([exe, "run", cfg, "--resume", out, "--overwrite", "--quiet", "--threads", "2"],
+                           cwd=tmp, timeout=300)
+        T.check("--resume --overwrite completes and replaces FILE",
+                proc2.returncode == 0 and out.read_bytes() != SENTINEL and not partial.exists(),
+                common.describe(proc2))
+        out.write_bytes(SENTINEL)
+        partial.unlink(missing_ok=True)
 
 
 def check_stale_partial(exe, tmp):
@@ -491,6 +636,10 @@ def main():
         T.guard("existing output with --overwrite", check_overwrite, exe, tmp, outdir)
         T.guard("files that are not Dyad outputs", check_not_dyad_files, exe, tmp)
         T.guard("stale .partial", check_stale_partial, exe, tmp)
+        T.guard("-o naming an input or a non-file", check_output_is_input, exe, tmp)
+        T.guard("inputs that are not files", check_inputs_not_files, exe, tmp)
+        T.guard("configs read as written", check_read_as_written, exe, tmp)
+        T.guard("--threads capped", check_threads_capped, exe, tmp)
         T.guard("positive checks", check_positive, exe, tmp)
         T.guard("interrupt", check_interrupt, exe, tmp, outdir)
     T.finish()

@@ -9,11 +9,17 @@ Dyad file of another schema version and one with a variable missing: each must e
 with a message naming the file, never an HDF5 error stack, a sanitizer report or a
 signal. File-size limit: a run under `prlimit --fsize` ends with status 1 and a clear
 message, leaves the earlier output untouched and the points it had flushed readable.
+One output, one run: two runs to one output at random offsets (seed printed,
+DYAD_TEST_SEED repeats it; DYAD_CONCURRENT_TRIALS=200 for the larger sweep), a claim
+left by a SIGKILLed run taken over, a FILE made during a run kept.
 Prints one line per check and `N passed, M failed` last.
 """
+import os
+import random
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -111,12 +117,128 @@ def check_file_size_limit(exe, tmp):
             and not proc.stdout.split("\n")[1].startswith("status: complete"), common.describe(proc))
 
 
+def concurrent_config(tmp):
+    # About 0.6 s on one idle core: long enough for the second run to start during the
+    # first at most offsets, short enough for ten trials to cost ~15 s.
+    return common.write(tmp / "concurrent.ini",
+                        common.small_config(tmp / "unused.h5", days=150, couples=1000, seed=3,
+                                            record="summary", pairings="secure-secure, anxious-avoidant"))
+
+
+def inspect_hash(exe, path):
+    proc = common.run([exe, "inspect", path])
+    status = next((l for l in proc.stdout.splitlines() if l.startswith("status: ")), "")
+    return proc.returncode, status, common.data_hash(proc.stdout)
+
+
+def check_concurrent_runs(exe, tmp, rng, trials):
+    """Two runs with --overwrite to one output, the second started at a random offset.
+
+    Each trial must end with exactly one run owning the file at any time: a run that
+    found the output claimed exits 2 naming the holder's pid; the other exits 0. Both
+    may exit 0 only one after the other (the second started after the first released
+    the claim). Either way the file is complete, reads, and has the reference hash, and
+    no .partial or lock file is left behind.
+    """
+    cfg = concurrent_config(tmp)
+    ref = tmp / "concurrent_ref.h5"
+    proc = common.run([exe, "run", cfg, "-o", ref, "--quiet", "--threads", "1"])
+    if not T.check("concurrent: the reference run exits 0", proc.returncode == 0, common.describe(proc)):
+        return
+    _, _, reference = inspect_hash(exe, ref)
+    out = tmp / "shared.h5"
+    outcomes = {}
+    bad = []
+    for trial in range(trials):
+        offset = rng.uniform(0.0, 0.8)
+        args = [str(exe), "run", str(cfg), "-o", str(out), "--overwrite", "--quiet", "--threads", "1"]
+        first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(offset)
+        second = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        err = {}
+        for name, p in (("first", first), ("second", second)):
+            _, err[name] = p.communicate(timeout=120)
+        codes = (first.returncode, second.returncode)
+        problems = []
+        pids = {"first": second.pid, "second": first.pid}  # the pid each refusal must name
+        for name, p in (("first", first), ("second", second)):
+            if p.returncode == 2:
+                if "another run is writing this output" not in err[name] or f"pid {pids[name]}" not in err[name]:
+                    problems.append(f"the {name} run's refusal does not name pid {pids[name]}: {err[name]!r}")
+            elif p.returncode != 0:
+                problems.append(f"the {name} run exited {p.returncode}: {err[name]!r}")
+        if codes == (2, 2):
+            problems.append("both runs refused")
+        code, status, h = inspect_hash(exe, out)
+        if code != 0 or status != "status: complete (150 of 150 days written)" or h != reference:
+            problems.append(f"the file: inspect exit {code}, {status!r}, hash {h} (reference {reference})")
+        left = sorted(p.name for p in tmp.iterdir() if p.name.startswith("shared.h5."))
+        if left:
+            problems.append(f"left behind: {left}")
+        outcome = {(0, 2): "second refused", (2, 0): "first refused", (0, 0): "one after the other"}.get(codes, str(codes))
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if problems:
+            bad.append(f"trial {trial} (offset {offset:.3f} s, exits {codes}): " + "; ".join(problems))
+        out.unlink(missing_ok=True)
+    counts = ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items()))
+    T.check(f"concurrent: {trials} trials of two --overwrite runs to one output: one owner at a time, the file "
+            f"complete with the reference hash, nothing left behind ({counts})", not bad, "\n".join(bad[:5]))
+
+
+def check_claim_taken_over(exe, tmp):
+    """A run killed by SIGKILL leaves its claim; the next run takes it over and says so."""
+    cfg = concurrent_config(tmp)
+    out = tmp / "killed.h5"
+    args = [str(exe), "run", str(cfg), "-o", str(out), "--quiet", "--threads", "1"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lock = Path(str(out) + ".partial.lock")
+    deadline = time.time() + 10
+    while time.time() < deadline and not Path(str(out) + ".partial").exists():
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait()
+    T.check("stale claim: a SIGKILLed run leaves FILE.partial.lock naming its pid",
+            lock.exists() and f"pid {proc.pid}" in lock.read_text(), lock.read_text() if lock.exists() else "none")
+    again = common.run([*args, "--overwrite"])
+    code, status, _ = inspect_hash(exe, out)
+    T.check("stale claim: the next run with --overwrite takes it over (saying whose), completes, removes the lock",
+            again.returncode == 0 and f"pid {proc.pid}" in again.stderr and "took over" in again.stderr
+            and code == 0 and status.startswith("status: complete") and not lock.exists(), common.describe(again))
+
+
+def check_file_appeared(exe, tmp):
+    """A FILE made during a run without --overwrite is kept; the result stays in .partial."""
+    cfg = concurrent_config(tmp)
+    out = tmp / "appeared.h5"
+    partial = Path(str(out) + ".partial")
+    proc = subprocess.Popen([str(exe), "run", str(cfg), "-o", str(out), "--quiet", "--threads", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 10
+    while time.time() < deadline and not partial.exists():
+        time.sleep(0.005)
+    out.write_bytes(b"made by someone else during the run\n")
+    _, err = proc.communicate(timeout=120)
+    code, status, _ = inspect_hash(exe, partial)
+    T.check("a FILE that appeared during a run without --overwrite: kept byte for byte, exit 1 naming it, "
+            "the complete result in FILE.partial",
+            proc.returncode == 1 and "appeared" in err and out.read_bytes() == b"made by someone else during the run\n"
+            and code == 0 and status.startswith("status: complete"), f"exit {proc.returncode}; {err!r}; {status}")
+
+
 def main():
     exe = common.exe_from_argv("test_reliability.py")
+    seed = int(os.environ.get("DYAD_TEST_SEED", time.time_ns() % 1_000_000))
+    trials = int(os.environ.get("DYAD_CONCURRENT_TRIALS", 10))
+    print(f"  note: concurrent-run offsets drawn with seed {seed} (DYAD_TEST_SEED={seed} repeats them); "
+          f"{trials} trials (DYAD_CONCURRENT_TRIALS)", flush=True)
+    rng = random.Random(seed)
     with common.temp_dir("dyad_reliability_") as d:
         tmp = Path(d)
         T.guard("corrupt-file table", check_corrupt_table, exe, tmp)
         T.guard("file-size limit", check_file_size_limit, exe, tmp)
+        T.guard("concurrent runs", check_concurrent_runs, exe, tmp, rng, trials)
+        T.guard("stale claim", check_claim_taken_over, exe, tmp)
+        T.guard("a file that appeared", check_file_appeared, exe, tmp)
     T.finish()
 
 
