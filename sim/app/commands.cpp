@@ -439,6 +439,12 @@ int run(const RunArgs& args) {
     if (file.status == "complete")
       throw InputError(partial, 0, "--resume", "the run is complete: there is nothing to resume");
     check_model_version(partial, file, spec.model);
+    // Checked before reopen(), which marks the file running again.
+    if (sh && (!file.attributes.count("shard") ||
+               file.attributes.at("shard") != fmt::format("{}/{}", sh->index, sh->count)))
+      throw InputError(partial, 0, "--shard",
+                       fmt::format("is not shard {}/{} of a run{}", sh->index, sh->count,
+                                   file.attributes.count("shard") ? " (it is " + file.attributes.at("shard") + ")" : ""));
     if (file.attributes.count("shard_index") && !sh)
       throw InputError(partial, 0, "--resume",
                        fmt::format("is shard {} of a run: resume it with --shard {}", file.attributes.at("shard"),

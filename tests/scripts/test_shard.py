@@ -174,6 +174,14 @@ def check_usr1_resume(exe, tmp):
     status = common.run([exe, "inspect", partial]).stdout
     T.check("SIGUSR1: exit 138 (128 + 10), the shard kept as .partial marked interrupted",
             proc.returncode == 138 and partial.exists() and "status: interrupted" in status, f"exit {proc.returncode} {err}")
+    proc = common.run([exe, "run", config, "-o", d / "run.h5", "-q", "--shard", "1/2", "--resume",
+                       d / "run.shard-2-of-2.h5"])
+    T.check("--resume with another --shard: exit 2 naming --shard, the file still interrupted",
+            proc.returncode == 2 and "--shard" in proc.stderr and
+            "status: interrupted" in common.run([exe, "inspect", partial]).stdout, common.describe(proc))
+    proc = common.run([exe, "run", config, "-o", d / "run.h5", "-q", "--resume", d / "run.shard-2-of-2.h5"])
+    T.check("--resume of a shard without --shard: exit 2", proc.returncode == 2 and "--shard" in proc.stderr,
+            common.describe(proc))
     proc = common.run([exe, "run", config, "-o", d / "run.h5", "-q", "--shard", "2/2", "--resume",
                        d / "run.shard-2-of-2.h5"])
     T.check("--resume completes the interrupted shard", proc.returncode == 0, common.describe(proc))
