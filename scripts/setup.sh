@@ -12,6 +12,7 @@ packages=(
   python3-h5netcdf netcdf-bin python3-pandas python3-statsmodels python3-openturns
   clang-14 libclang-rt-14-dev
   help2man r-base-core r-cran-ncdf4
+  slurm-wlm munge
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,4 +1,5 @@
 #include "sim/app/commands.hpp"
+#include "sim/app/shard_commands.hpp"
 
 #include <fmt/core.h>
 #include <sys/stat.h>
@@ -393,6 +394,10 @@ int plan(const RunArgs& args) {
   fmt::print("memory: about {} (one point at a time)\n", bytes_text(fit.memory_bytes));
   fmt::print("run time: about {} on {} threads (calibrated: {:.3g} couple-ticks/s)\n",
              duration_text(seconds), threads, probe_ticks / probe_seconds);
+  if (args.shards > 0)
+    print_shard_plan(config, args.shards, seconds / std::max(couple_ticks, 1.0),
+                     4.0 * static_cast<double>(fit.traits) + 8.0 * static_cast<double>(fit.summary) + 14,
+                     16.0 * static_cast<double>(fit.daily), 4.0 * static_cast<double>(fit.daily), threads);
   if (config.sweep.active()) {
     const std::size_t shown = std::min<std::size_t>(config.points.size(), 10);
     fmt::print("\nfirst {} of {} points:\n  {:>6}", shown, config.points.size(), "point");
@@ -415,6 +420,8 @@ int validate(const RunArgs& args) {
 int run(const RunArgs& args) {
   const Config config = load(args);
   const RunSpec& spec = config.spec;
+  std::optional<shard::ShardSpec> sh;
+  if (args.shard_count > 0) sh = make_shard(config, args.shard_index, args.shard_count);
 
   // Declared before the writer, so that it is released only after the writer has closed
   // (and renamed) the file.
@@ -432,6 +439,16 @@ int run(const RunArgs& args) {
                        fmt::format("'{}' exists; pass --overwrite to let the resumed run replace it", final_path));
     const DyadFile file = read_dyad_file(partial);
     check_model_version(partial, file, spec.model);
+    // Checked before reopen(), which marks the file running again.
+    if (sh && (!file.attributes.count("shard") ||
+               file.attributes.at("shard") != fmt::format("{}/{}", sh->index, sh->count)))
+      throw InputError(partial, 0, "--shard",
+                       fmt::format("is not shard {}/{} of a run{}", sh->index, sh->count,
+                                   file.attributes.count("shard") ? " (it is " + file.attributes.at("shard") + ")" : ""));
+    if (file.attributes.count("shard_index") && !sh)
+      throw InputError(partial, 0, "--resume",
+                       fmt::format("is shard {} of a run: resume it with --shard {}", file.attributes.at("shard"),
+                                   file.attributes.at("shard")));
     check_same_config(partial, file.attributes.count("config") ? file.attributes.at("config") : "", config);
     // A pipeline (make, Snakemake) that always passes --resume reruns the command after
     // a complete run too: the file is what the command asks for, so that is success.
@@ -439,18 +456,31 @@ int run(const RunArgs& args) {
       fmt::print(stderr, "dyad: {} is complete: nothing to do\n", partial);
       return 0;
     }
-    writer = H5Writer::reopen(partial, args.command_line);
+    writer = sh ? H5Writer::reopen(partial, *sh, args.command_line) : H5Writer::reopen(partial, args.command_line);
     done = writer->points_done();
   } else {
-    check_output_target(config, args);
-    if (args.fit_check) check_fit(config, footprint(config, args.block_size), "run");
+    // A shard's checks and claim are those of its own file.
+    Config named = config;
+    if (sh) named.spec.output = shard::shard_path(spec.output, sh->index, sh->count);
+    const std::string& output = named.spec.output;
+    check_output_target(named, args);
+    if (args.fit_check) {
+      Footprint fit = footprint(config, args.block_size);
+      // A shard writes its share of the run's couples.
+      if (sh) {
+        double couples = 0;
+        for (const auto& piece : sh->pieces) couples += static_cast<double>(piece.count);
+        fit.output_bytes *= couples / (static_cast<double>(config.points.size()) * static_cast<double>(spec.total_couples()));
+      }
+      check_fit(config, fit, "run");
+    }
     // Claimed before anything is created or truncated; the checks for earlier results
     // below hold only under the claim.
-    claim.emplace(spec.output);
+    claim.emplace(output);
     if (!claim->taken_over().empty())
       fmt::print(stderr, "dyad: took over the claim on {} of a run that ended without releasing it ({})\n",
-                 spec.output, claim->taken_over());
-    check_output_free(config, args.overwrite);
+                 output, claim->taken_over());
+    check_output_free(named, args.overwrite);
     Provenance provenance;
     provenance.dyad_version = dyad::version;
     provenance.git_commit = dyad::git_commit;
@@ -460,20 +490,27 @@ int run(const RunArgs& args) {
     provenance.model_version = find_model(spec.model)->version;
     provenance.seed = spec.seed;
     provenance.command_line = args.command_line;
-    writer = std::make_unique<H5Writer>(spec.output, provenance, config.sweep);
+    if (sh)
+      writer = std::make_unique<H5Writer>(output, provenance, shard_sweep(config, *sh), *sh);
+    else
+      writer = std::make_unique<H5Writer>(spec.output, provenance, config.sweep);
   }
   writer->allow_replace(args.overwrite);
 
   ExecOptions exec;
   exec.threads = thread_count(args.threads);
   exec.block_size = args.block_size;
-  const int n_points = static_cast<int>(config.points.size());
+  // A shard's points are its pieces of the run's points (shard_point()).
+  const int n_points = sh ? static_cast<int>(sh->pieces.size()) : static_cast<int>(config.points.size());
   Progress progress(spec, n_points, !args.quiet);
   RunControl control;
   control.stop = &stop_requested;
   control.on_day = [&progress](int days) { progress.day_done(days); };
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  // SLURM's --signal=B:USR1@120 warns a job before its wall time: stop as for TERM,
+  // the days done flushed and the file marked interrupted, resumable.
+  std::signal(SIGUSR1, on_stop_signal);
   // A file-size limit (ulimit -f) then fails the write with EFBIG, which the writer
   // reports, instead of killing the process before it can say anything.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -486,8 +523,9 @@ int run(const RunArgs& args) {
     progress.point_started(p, left--);
     writer->start_point(p);
     try {
-      const RunPoint& point = config.points[p];
-      interrupted = run_model(point.spec, point.model_params, *writer, exec, control).status ==
+      const RunPoint& point = config.points[sh ? sh->pieces[p].point : p];
+      const RunSpec run_spec = sh ? shard_point(point.spec, sh->pieces[p]) : point.spec;
+      interrupted = run_model(run_spec, point.model_params, *writer, exec, control).status ==
                     RunStatus::interrupted;
     } catch (const std::exception& e) {
       // The writer failed (disk full, file-size limit): what was flushed stays readable
@@ -739,6 +777,35 @@ int summarize(const std::string& file, const std::string& format, const std::vec
   return 0;
 }
 
+namespace {
+// A merge into virtual datasets reads its per-couple data from the shards beside it: a
+// shard moved or removed reads as fill values without any error from HDF5, so say so.
+void inspect_merge_sources(const std::string& file, const DyadFile& f) {
+  const auto merge = f.attributes.find("merge");
+  const auto sources = f.attributes.find("merge_sources");
+  if (merge == f.attributes.end() || sources == f.attributes.end()) return;
+  if (merge->second != "virtual") {
+    fmt::print("merged: a self-contained copy of {} shards\n", f.attributes.count("merge_shards") ? f.attributes.at("merge_shards") : "?");
+    return;
+  }
+  const fs::path dir = fs::path(file).parent_path();
+  std::istringstream lines(sources->second);
+  int present = 0;
+  std::vector<std::string> missing;
+  for (std::string line; std::getline(lines, line);) {
+    const auto bytes = line.rfind(' ', line.rfind(" bytes") - 1);
+    const std::string name = bytes == std::string::npos ? line : line.substr(0, bytes);
+    std::error_code ec;
+    if (fs::is_regular_file(dir / name, ec)) ++present;
+    else missing.push_back(name);
+  }
+  fmt::print("merged: virtual datasets over {} shards beside the file ({} present)\n", present + missing.size(), present);
+  for (const auto& m : missing)
+    fmt::print("MISSING virtual source {}: its couples read as fill values (NaN); restore it or merge again "
+               "(--copy for a self-contained file)\n", (dir / m).string());
+}
+}  // namespace
+
 int inspect(const std::string& file) {
   const DyadFile f = read_dyad_file(file);
   fmt::print("file: {}\n", file);
@@ -768,6 +835,12 @@ int inspect(const std::string& file) {
                  "the other {} ({})\n",
                  done.size(), file, failed.size() + pending.size(), list(pending.empty() ? failed : pending));
   }
+  inspect_merge_sources(file, f);
+  if (f.attributes.count("shard"))
+    fmt::print("shard: {} of a run of {} work units; units {} .. {} (merge every shard with dyad merge)\n",
+               f.attributes.at("shard"), f.attributes.count("shard_units") ? f.attributes.at("shard_units") : "?",
+               f.attributes.count("shard_first_unit") ? f.attributes.at("shard_first_unit") : "?",
+               f.attributes.count("shard_end_unit") ? std::to_string(std::stoll(f.attributes.at("shard_end_unit")) - 1) : "?");
   fmt::print("\nprovenance:\n");
   for (const auto& [key, value] : f.attributes)
     if (key != "config") fmt::print("  {:<24} {}\n", key, value);

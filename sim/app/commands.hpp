@@ -19,6 +19,9 @@ struct RunArgs {
   bool quiet = false;
   bool fit_check = true;  // refuse a run that cannot fit in memory or on disk (--no-fit-check)
   std::string command_line;            // argv, shell-quoted, for the file's history
+  // --shard I/N (1-based I; 0/0: the whole run in one process); plan --shards N.
+  int shard_index = 0, shard_count = 0;
+  int shards = 0;
 };
 
 // Now, as ISO 8601 UTC: the stamp of a file's `created` and `history`.
@@ -32,6 +35,18 @@ int plan(const RunArgs& args);
 int summarize(const std::string& file, const std::string& format, const std::vector<std::string>& by,
               const std::string& reference = "");
 int inspect(const std::string& file);
+
+struct MergeArgs {
+  std::vector<std::string> shards;  // shard files (with --check: any files, .partial too)
+  std::string output;
+  bool overwrite = false;
+  bool check = false;  // list the shards missing or unfinished as a SLURM --array list
+  bool copy = false;   // one self-contained file instead of virtual datasets over the shards
+  int shard_count = 0;  // --shards N for --check, when no file says it
+  bool quiet = false;
+};
+// Shards and their merge (sim/app/shard_commands.cpp, docs/cluster.md).
+int merge(const MergeArgs& args);
 
 struct SensitivityArgs {
   std::string file;

@@ -45,13 +45,15 @@ commands:
                     anxiety and avoidance on an outcome, SE clustered by couple
   sensitivity FILE  Sobol or Morris indices of a sobol / morris sweep, with bootstrap
                     95% intervals, per pairing and metric
+  merge SHARD...    join the shard files of a run (dyad run --shard I/N) into the file one
+                    process writes; --check lists the shards missing as a SLURM --array list
   bench             engine throughput beside the random-number ceiling and the
                     straightforward implementation (docs/performance.md)
 
   dyad COMMAND --help   options of one command
   dyad --version
 
-exit status: 0 done, 1 failed while running, 2 bad input, 130/143 interrupted
+exit status: 0 done, 1 failed while running, 2 bad input, 130/143/138 interrupted (INT/TERM/USR1)
 )";
 
 struct Parsed {
@@ -127,7 +129,8 @@ int dispatch(int argc, char** argv) {
                       "skip the refusal of a run whose memory or output exceeds what the machine has");
     if (command == "plan")
       o.add_options()("threads", po::value<int>()->default_value(0), "threads the estimate assumes (0: all cores)")(
-          "block-size", po::value<int>()->default_value(512), "couples per block");
+          "block-size", po::value<int>()->default_value(512), "couples per block")(
+          "shards", po::value<int>()->default_value(0), "also the size and time of each of N shards");
     if (command == "run") {
       o.add_options()("output,o", po::value<std::string>(), "output file, overrides run.output")(
           "resume", po::value<std::string>(),
@@ -138,7 +141,9 @@ int dispatch(int argc, char** argv) {
           "block-size", po::value<int>()->default_value(512),
           "couples per block (does not change the output)")(
           "overwrite", po::bool_switch(), "replace an existing output file")(
-          "quiet,q", po::bool_switch(), "no progress line");
+          "quiet,q", po::bool_switch(), "no progress line")(
+          "shard", po::value<std::string>(),
+          "I/N: run only shard I (1-based) of N, into OUTPUT.shard-I-of-N.h5 (docs/cluster.md)");
     }
     po::positional_options_description pos;
     pos.add("config", 1);
@@ -155,6 +160,8 @@ int dispatch(int argc, char** argv) {
       r.fit_check = !p.vm["no-fit-check"].as<bool>();
       if (r.threads < 0) throw dyad::InputError("command line", 0, "--threads", "must be >= 0");
       if (r.block_size < 1) throw dyad::InputError("command line", 0, "--block-size", "must be >= 1");
+      r.shards = p.vm["shards"].as<int>();
+      if (r.shards < 0) throw dyad::InputError("command line", 0, "--shards", "must be >= 1");
       return dyad::app::plan(r);
     }
     if (p.vm.count("from")) r.from = p.vm["from"].as<std::string>();
@@ -170,7 +177,51 @@ int dispatch(int argc, char** argv) {
     r.fit_check = !p.vm["no-fit-check"].as<bool>();
     r.quiet = p.vm["quiet"].as<bool>();
     r.command_line = command_line(argc, argv);
+    if (p.vm.count("shard")) {
+      const std::string text = p.vm["shard"].as<std::string>();
+      const auto slash = text.find('/');
+      std::size_t used_i = 0, used_n = 0;
+      try {
+        if (slash == std::string::npos) throw std::invalid_argument("no /");
+        r.shard_index = std::stoi(text.substr(0, slash), &used_i);
+        r.shard_count = std::stoi(text.substr(slash + 1), &used_n);
+      } catch (const std::exception&) {
+        used_i = 0;
+      }
+      if (used_i == 0 || used_i != slash || used_n != text.size() - slash - 1 || r.shard_count < 1 ||
+          r.shard_index < 1 || r.shard_index > r.shard_count)
+        throw dyad::InputError("command line", 0, "--shard",
+                               "expected I/N with 1 <= I <= N (shards are numbered from 1), got '" + text + "'");
+    }
     return dyad::app::run(r);
+  }
+  if (command == "merge") {
+    po::options_description o("options");
+    o.add_options()("shard", po::value<std::vector<std::string>>()->composing(), "shard files of one run")(
+        "output,o", po::value<std::string>(), "the merged file")(
+        "copy", po::bool_switch(),
+        "copy the shards' data into one self-contained file (default: HDF5 virtual datasets over the shards, "
+        "which must stay beside it)")(
+        "overwrite", po::bool_switch(), "replace an existing output file")(
+        "check", po::bool_switch(), "print the shards missing or unfinished as a SLURM --array list; merge nothing")(
+        "shards", po::value<int>()->default_value(0), "with --check: the run's N, if no file given says it")(
+        "quiet,q", po::bool_switch(), "no summary line");
+    po::positional_options_description pos;
+    pos.add("shard", -1);
+    const Parsed p = parse(command, o, pos, rest);
+    if (p.help) return 0;
+    dyad::app::MergeArgs m;
+    m.shards = strings(p.vm, "shard");
+    m.check = p.vm["check"].as<bool>();
+    m.copy = p.vm["copy"].as<bool>();
+    m.overwrite = p.vm["overwrite"].as<bool>();
+    m.quiet = p.vm["quiet"].as<bool>();
+    m.shard_count = p.vm["shards"].as<int>();
+    if (m.shard_count < 0) throw dyad::InputError("command line", 0, "--shards", "must be >= 1");
+    if (p.vm.count("output")) m.output = p.vm["output"].as<std::string>();
+    if (!m.check && m.output.empty()) throw dyad::InputError("command line", 0, "-o", "dyad merge: give -o OUT");
+    if (!m.check && m.shards.empty()) throw dyad::InputError("command line", 0, "", "dyad merge: give the SHARD files");
+    return dyad::app::merge(m);
   }
   if (command == "summarize" || command == "inspect" || command == "analyze") {
     po::options_description o("options");

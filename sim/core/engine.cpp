@@ -1,5 +1,6 @@
 #include "sim/core/engine.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -20,7 +21,11 @@ int population_label(const RunSpec& spec, float anxiety, float avoidance) {
 RunLayout make_layout(const RunSpec& spec) {
   RunLayout layout;
   layout.spec = &spec;
-  const std::int64_t n = spec.total_couples();
+  const std::int64_t all = spec.total_couples();
+  const std::int64_t lo = std::clamp<std::int64_t>(spec.first_couple, 0, all);
+  const std::int64_t hi = spec.couple_count < 0 ? all : std::clamp<std::int64_t>(lo + spec.couple_count, lo, all);
+  const std::int64_t n = hi - lo;
+  layout.first_couple = lo;
   layout.couple_pairing.reserve(n);
   layout.couple_replicate.reserve(n);
   layout.style_a.reserve(n);
@@ -48,6 +53,8 @@ RunLayout make_layout(const RunSpec& spec) {
   // quadrant (population_label). They are for reporting only.
   for (int p = 0; p < static_cast<int>(spec.pairings.size()); ++p) {
     for (int k = 0; k < spec.couples; ++k) {
+      const std::int64_t in_point = static_cast<std::int64_t>(p) * spec.couples + k;
+      if (in_point < lo || in_point >= hi) continue;
       layout.couple_pairing.push_back(p);
       layout.couple_replicate.push_back(k);
       int a = spec.pairings[p].style_a, b = spec.pairings[p].style_b;
@@ -79,7 +86,7 @@ RunLayout make_layout(const RunSpec& spec) {
 std::vector<rng::Subject> own_subjects(const RunLayout& layout) {
   std::vector<rng::Subject> own(layout.couple_pairing.size());
   for (std::size_t id = 0; id < own.size(); ++id)
-    own[id] = {static_cast<std::uint32_t>(id), layout.spec->point};
+    own[id] = {static_cast<std::uint32_t>(layout.first_couple + static_cast<std::int64_t>(id)), layout.spec->point};
   return own;
 }
 
@@ -92,7 +99,8 @@ std::vector<rng::Subject> shared_subjects(const RunLayout& layout, bool common_r
     shared[id] = common_random_numbers
                      ? rng::Subject{static_cast<std::uint32_t>(layout.couple_replicate[id]),
                                     rng::shared_domain}
-                     : rng::Subject{static_cast<std::uint32_t>(id), layout.spec->point | rng::shared_domain};
+                     : rng::Subject{static_cast<std::uint32_t>(layout.first_couple + static_cast<std::int64_t>(id)),
+                                    layout.spec->point | rng::shared_domain};
   return shared;
 }
 

@@ -35,6 +35,8 @@ struct RunLayout {
   std::vector<std::int32_t> couple_pairing;
   std::vector<std::int32_t> couple_replicate;  // index within its pairing
   std::vector<std::int8_t> style_a, style_b;
+  // Couple id within the point of row 0: RunSpec::first_couple (0 for a whole point).
+  std::int64_t first_couple = 0;
   std::int64_t n_couples() const { return static_cast<std::int64_t>(couple_pairing.size()); }
 };
 

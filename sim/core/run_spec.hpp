@@ -79,6 +79,11 @@ struct RunSpec {
   // shared streams (outside events, traits) are keyed by replicate alone and so, under
   // common random numbers, are the same at every point (paired comparisons).
   std::uint32_t point = 0;
+  // The couples of the point this run computes: ids [first_couple, first_couple +
+  // couple_count), all of them when couple_count < 0. A shard's slice
+  // (sim/core/shard.hpp): every couple's values are those it has in a run of all.
+  std::int64_t first_couple = 0;
+  std::int64_t couple_count = -1;
   std::vector<StyleDef> styles;       // default: secure, anxious, avoidant, fearful
   std::vector<PairingDef> pairings;   // default: secure-secure
   Population population;              // the traits of the `population` pairing

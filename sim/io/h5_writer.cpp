@@ -35,10 +35,12 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "sim/core/error.hpp"
+#include "sim/core/shard.hpp"
 
 namespace dyad {
 namespace {
@@ -197,9 +199,9 @@ DailyChunk daily_chunk(std::int64_t couples_per_point, int days, std::size_t met
 
 namespace {
 // Days per write_days() call: a (day, couple) chunk's days under record = daily, else one.
-int days_per_block(const RunLayout& layout) {
+int days_per_block(const RunLayout& layout, std::int64_t couples) {
   if (layout.spec->record != Record::daily) return 1;
-  return daily_chunk(layout.n_couples(), layout.spec->days, layout.daily.size()).days;
+  return daily_chunk(couples, layout.spec->days, layout.daily.size()).days;
 }
 }  // namespace
 
@@ -232,16 +234,35 @@ struct H5Writer::Impl {
   // The layout, set by the first begin(); every point has the same.
   bool record_daily = false;
   int block_days = 1;  // days per write_days() call (days_per_block)
-  std::int64_t n = 0;  // couples of one point
+  std::int64_t n = 0;  // couples of the current point (of every point, but in a shard)
+  // Per point of the file: its first row along couple and its couples. p * n and n,
+  // but in a shard, whose points hold only the shard's part of the run's points.
+  std::vector<std::int64_t> piece_first, piece_n;
+  // A shard (sim/core/shard.hpp): its points are pieces of the run's points, and it
+  // keeps every unit's partial sums so that `dyad merge` combines them as one
+  // process does.
+  bool is_shard = false;
+  shard::ShardSpec shard;
+  std::vector<std::int64_t> piece_unit_first;  // per point of the file: its first row along unit
+  Handle unit_sum_ds, unit_m2_ds, unit_n_ds;
+  // A virtual merge: the per-couple variables map onto these (H5Writer.hpp).
+  std::vector<VirtualSource> sources;
   int days = 0, n_pairings = 0;
   std::span<const MetricDef> daily, summary, traits;
   std::vector<std::int32_t> couple_pairing;  // of one point
-  // Runs of consecutive couples of one pairing (pairing-major: one per pairing).
+  // The work units of the current point's couples (sim/core/shard.hpp): runs of
+  // consecutive couples of one pairing and one block of shard::unit_couples
+  // replicates. The per-pairing statistics are combined from per-unit partial sums in
+  // unit order, so that a merge of shards, which has only those sums, gets the same
+  // bits; a pairing of one unit gets exactly the plain two-pass figures.
   struct Segment {
     std::int64_t first, count;
     int pairing;
   };
   std::vector<Segment> segments;
+  // Per day block: partial sums [day of the block][unit][metric].
+  std::vector<double> unit_sum, unit_m2;
+  std::vector<std::int32_t> unit_count;
   std::vector<Handle> daily_ds, mean_ds, sd_ds, count_ds, run_ds, trait_ds;  // count_ds: rates only
   // intact_n: per (point,) day and pairing, the couples whose value of the metric
   // intact_metric (the first daily metric that is not a rate) is not NaN, i.e. the
@@ -258,7 +279,11 @@ struct H5Writer::Impl {
   std::vector<std::int32_t> count, intact;
   std::chrono::steady_clock::time_point last_flush;
 
-  hsize_t offset() const { return static_cast<hsize_t>(point) * static_cast<hsize_t>(n); }
+  hsize_t offset() const { return static_cast<hsize_t>(piece_first[point]); }
+  std::int64_t file_couples() const { return piece_first.empty() ? 0 : piece_first.back() + piece_n.back(); }
+  std::int64_t largest_piece() const {
+    return piece_n.empty() ? n : *std::max_element(piece_n.begin(), piece_n.end());
+  }
 
   // Throws a std::runtime_error naming the file if an HDF5 call failed.
   template <class T>
@@ -395,6 +420,39 @@ struct H5Writer::Impl {
     if (nan_fill) number_attr(ds.get(), "_FillValue", type, nan_type, nan);
     return ds;
   }
+  // A per-couple variable, (couple) or (day, couple): in a virtual merge a view of the
+  // shards' variable of the same name, the couples of each source at their place.
+  Handle per_couple(const char* name, hid_t type, const std::vector<hsize_t>& dims, const std::vector<hsize_t>& chunk,
+                    std::size_t cache_bytes = 0, int deflate = 0) const {
+    // A merge's virtual datasets are views of the shards' (compressed or not) data.
+    if (sources.empty()) return dataset(name, type, dims, chunk, true, cache_bytes, deflate);
+    const Handle dcpl = handle(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "making a property list");
+    ok(H5Pset_attr_creation_order(dcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), name);
+    const bool is_double = H5Tget_size(type) == 8;
+    const float nan_f = std::numeric_limits<float>::quiet_NaN();
+    const double nan_d = std::numeric_limits<double>::quiet_NaN();
+    const void* nan = is_double ? static_cast<const void*>(&nan_d) : static_cast<const void*>(&nan_f);
+    const hid_t nan_type = is_double ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT;
+    ok(H5Pset_fill_value(dcpl.get(), nan_type, nan), name);
+    const int rank = static_cast<int>(dims.size());
+    const Handle space = handle(H5Screate_simple(rank, dims.data(), nullptr), H5Sclose, "making a dataspace");
+    for (const VirtualSource& v : sources) {
+      const hsize_t first = static_cast<hsize_t>(piece_first[v.point] + v.first), count = static_cast<hsize_t>(v.count);
+      const hsize_t n_days = rank == 2 ? dims[0] : 1;
+      const hsize_t dst_start[2] = {0, first}, src_start[2] = {0, static_cast<hsize_t>(v.row)};
+      const hsize_t block[2] = {n_days, count}, src_dims[2] = {n_days, static_cast<hsize_t>(v.rows)};
+      const int skip = rank == 2 ? 0 : 1;
+      const Handle vspace = handle(H5Scopy(space.get()), H5Sclose, "making a dataspace");
+      ok(H5Sselect_hyperslab(vspace.get(), H5S_SELECT_SET, dst_start + skip, nullptr, block + skip, nullptr), name);
+      const Handle src = handle(H5Screate_simple(rank, src_dims + skip, nullptr), H5Sclose, "making a dataspace");
+      ok(H5Sselect_hyperslab(src.get(), H5S_SELECT_SET, src_start + skip, nullptr, block + skip, nullptr), name);
+      ok(H5Pset_virtual(dcpl.get(), vspace.get(), v.file.c_str(), name, src.get()), name);
+    }
+    Handle ds = handle(H5Dcreate2(file.get(), name, type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                       H5Dclose, name);
+    number_attr(ds.get(), "_FillValue", type, nan_type, nan);
+    return ds;
+  }
   // An existing dataset (reopen()), with the same one-chunk cache it was written with.
   Handle open(const std::string& name) const {
     if (ok(H5Lexists(file.get(), name.c_str(), H5P_DEFAULT), name.c_str()) <= 0)
@@ -477,23 +535,50 @@ struct H5Writer::Impl {
     return out;
   }
 
-  // Mean and sd (ddof 1) per pairing of one day's row of a metric, NaN skipped, into
-  // row j of mean, sd and count. Two passes: one-pass formulas lose the sd of
-  // near-constant metrics.
-  void pairing_stats(const float* x, int j) {
+  // Partial sums of one day's row of metric m over each unit of the point, into day j
+  // of the unit buffers: the count and sum of the values that are not NaN, and the
+  // squared deviations from the unit's own mean (two passes: one-pass formulas lose
+  // the sd of near-constant metrics).
+  void unit_partials(const float* x, int j, std::size_t m) {
+    const std::size_t metrics = daily.size(), units = segments.size();
+    for (std::size_t u = 0; u < units; ++u) {
+      const Segment& g = segments[u];
+      const SumCount part = sum_not_nan(x + g.first, g.count);
+      const double mean = part.count > 0 ? part.sum / static_cast<double>(part.count)
+                                         : std::numeric_limits<double>::quiet_NaN();
+      const std::size_t at = (std::size_t(j) * units + u) * metrics + m;
+      unit_sum[at] = part.sum;
+      unit_count[at] = static_cast<std::int32_t>(part.count);
+      unit_m2[at] = part.count > 0 ? squares_not_nan(x + g.first, g.count, mean) : 0.0;
+    }
+  }
+  // Mean and sd (ddof 1) per pairing, NaN skipped, into row j of mean, sd and count,
+  // from the partial sums of day j, metric m, combined in unit order: the total over
+  // the units, then each unit's squared deviations plus its count times the squared
+  // distance of its mean from the pairing's (exact algebra; with one unit, the plain
+  // two-pass figures bit for bit).
+  void combine(const double* sums, const double* m2s, const std::int32_t* counts, int j, std::size_t m) {
+    const std::size_t metrics = daily.size(), units = segments.size();
     std::fill(sum.begin(), sum.end(), 0.0);
     std::fill(squares.begin(), squares.end(), 0.0);
     std::fill(valid.begin(), valid.end(), 0);
-    for (const Segment& g : segments) {
-      const SumCount part = sum_not_nan(x + g.first, g.count);
-      sum[g.pairing] += part.sum;
-      valid[g.pairing] += part.count;
+    auto at = [&](std::size_t u) { return (std::size_t(j) * units + u) * metrics + m; };
+    for (std::size_t u = 0; u < units; ++u) {
+      sum[segments[u].pairing] += sums[at(u)];
+      valid[segments[u].pairing] += counts[at(u)];
     }
     double* mean_j = mean.data() + std::size_t(j) * n_pairings;
     double* sd_j = sd.data() + std::size_t(j) * n_pairings;
     for (int p = 0; p < n_pairings; ++p)
       mean_j[p] = valid[p] > 0 ? sum[p] / static_cast<double>(valid[p]) : std::numeric_limits<double>::quiet_NaN();
-    for (const Segment& g : segments) squares[g.pairing] += squares_not_nan(x + g.first, g.count, mean_j[g.pairing]);
+    for (std::size_t u = 0; u < units; ++u) {
+      const std::int32_t c = counts[at(u)];
+      if (c <= 0) continue;
+      const int p = segments[u].pairing;
+      squares[p] += m2s[at(u)];
+      const double d = sums[at(u)] / static_cast<double>(c) - mean_j[p];
+      if (d != 0) squares[p] += static_cast<double>(c) * (d * d);
+    }
     for (int p = 0; p < n_pairings; ++p) {
       sd_j[p] = valid[p] > 1 ? std::sqrt(squares[p] / static_cast<double>(valid[p] - 1))
                              : std::numeric_limits<double>::quiet_NaN();
@@ -570,7 +655,7 @@ struct H5Writer::Impl {
     for (auto* group : {&daily_ds, &mean_ds, &sd_ds, &count_ds, &run_ds, &trait_ds})
       for (auto& h : *group) h.release();
     for (auto* h : {&day_couple_space, &stat_space, &couple_space, &couple_row, &status_ds,
-                    &message_ds, &point_days_ds, &intact_ds, &file})
+                    &message_ds, &point_days_ds, &intact_ds, &unit_sum_ds, &unit_m2_ds, &unit_n_ds, &file})
       h->release();
   }
   // Entry points refuse a broken writer: its file is given up.
@@ -615,11 +700,12 @@ struct H5Writer::Impl {
     summary = layout.summary;
     traits = layout.traits;
     couple_pairing = layout.couple_pairing;
-    segments.clear();
-    for (std::int64_t i = 0; i < n; ++i)
-      if (i == 0 || couple_pairing[i] != couple_pairing[i - 1]) segments.push_back({i, 1, couple_pairing[i]});
-      else ++segments.back().count;
-    block_days = days_per_block(layout);
+    if (!is_shard) {
+      piece_n.assign(n_points, n);
+      piece_first.resize(n_points);
+      for (int p = 0; p < n_points; ++p) piece_first[p] = std::int64_t{p} * n;
+    }
+    block_days = days_per_block(layout, largest_piece());
     const std::size_t rows = static_cast<std::size_t>(block_days) * static_cast<std::size_t>(n_pairings);
     for (auto* v : {&sum, &squares}) v->assign(n_pairings, 0.0);
     for (auto* v : {&mean, &sd}) v->assign(rows, 0.0);
@@ -629,6 +715,25 @@ struct H5Writer::Impl {
     for (std::size_t m = 0; m < daily.size() && intact_metric < 0; ++m)
       if (daily[m].kind != MetricKind::rate) intact_metric = static_cast<int>(m);
     // Without such a metric every couple counts: the block's rows are the couple counts.
+    take_units(layout);
+  }
+  // The current point's units and the buffers sized for them (every begin(): a shard's
+  // points differ in their couples).
+  void take_units(const RunLayout& layout) {
+    n = layout.n_couples();
+    segments.clear();
+    const auto& pairing = layout.couple_pairing;
+    const auto& replicate = layout.couple_replicate;
+    for (std::int64_t i = 0; i < n; ++i)
+      if (i == 0 || pairing[i] != pairing[i - 1] || replicate[i] % shard::unit_couples == 0)
+        segments.push_back({i, 1, pairing[i]});
+      else
+        ++segments.back().count;
+    const std::size_t cells = static_cast<std::size_t>(block_days) * segments.size() * daily.size();
+    unit_sum.assign(cells, 0.0);
+    unit_m2.assign(cells, 0.0);
+    unit_count.assign(cells, 0);
+    const std::size_t rows = static_cast<std::size_t>(block_days) * static_cast<std::size_t>(n_pairings);
     intact.assign(rows, 0);
     for (const Segment& g : segments)
       for (int j = 0; j < block_days; ++j) intact[std::size_t(j) * n_pairings + g.pairing] += static_cast<std::int32_t>(g.count);
@@ -637,17 +742,17 @@ struct H5Writer::Impl {
   // Every point of a sweep has the same couples, days, pairings and metrics.
   void check_same_layout(const RunLayout& layout) const {
     const RunSpec& spec = *layout.spec;
-    if (layout.n_couples() != n || spec.days != days || static_cast<int>(spec.pairings.size()) != n_pairings ||
+    if (layout.n_couples() != piece_n[point] || spec.days != days || static_cast<int>(spec.pairings.size()) != n_pairings ||
         (spec.record == Record::daily) != record_daily || layout.daily.size() != daily.size() ||
         layout.summary.size() != summary.size() || layout.traits.size() != traits.size() ||
-        layout.couple_pairing != couple_pairing)
+        (!is_shard && layout.couple_pairing != couple_pairing))
       throw std::logic_error(fmt::format("H5Writer::begin: point {} has another layout than the first "
                                          "point (couples, days, pairings, record or metrics)",
                                          point));
   }
 
   void make_selections() {
-    const hsize_t total = static_cast<hsize_t>(n) * n_points, per_point = static_cast<hsize_t>(n);
+    const hsize_t total = static_cast<hsize_t>(file_couples()), per_point = static_cast<hsize_t>(n);
     const hsize_t pairings = static_cast<hsize_t>(n_pairings), n_days = static_cast<hsize_t>(days);
     const hsize_t day_couple[2] = {n_days, total};
     const hsize_t stat_dims[3] = {static_cast<hsize_t>(n_points), n_days, pairings};
@@ -677,12 +782,33 @@ struct H5Writer::Impl {
     write_point_slice(ds, mem_type, point, data, name);
   }
   void write_point_slice(hid_t ds, hid_t mem_type, int p, const void* data, const char* name) const {
-    const hsize_t start = static_cast<hsize_t>(p) * static_cast<hsize_t>(n), count = static_cast<hsize_t>(n);
+    const hsize_t start = static_cast<hsize_t>(piece_first[p]), count = static_cast<hsize_t>(piece_n[p]);
     ok(H5Sselect_hyperslab(couple_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr), name);
-    ok(H5Dwrite(ds, mem_type, couple_row.get(), couple_space.get(), H5P_DEFAULT, data), name);
+    const Handle row = is_shard ? handle(H5Screate_simple(1, &count, nullptr), H5Sclose, "making a dataspace")
+                                : Handle();
+    ok(H5Dwrite(ds, mem_type, is_shard ? row.get() : couple_row.get(), couple_space.get(), H5P_DEFAULT, data), name);
   }
 
+  // A shard's points: its pieces, their rows along couple and along unit.
+  void set_shard_pieces() {
+    const std::size_t pieces = shard.pieces.size();
+    piece_first.assign(pieces, 0);
+    piece_n.assign(pieces, 0);
+    piece_unit_first.assign(pieces, 0);
+    std::int64_t row = 0, unit_row = 0;
+    for (std::size_t p = 0; p < pieces; ++p) {
+      piece_first[p] = row;
+      piece_n[p] = shard.pieces[p].count;
+      row += shard.pieces[p].count;
+      piece_unit_first[p] = unit_row;
+      // Units of the piece: its couples cut at pairings and at unit_couples replicates.
+      const std::int64_t per_pairing = std::max<std::int64_t>(1, shard.couples_per_pairing);
+      for (std::int64_t i = shard.pieces[p].first; i < shard.pieces[p].first + shard.pieces[p].count; ++i)
+        if (i == shard.pieces[p].first || i % per_pairing % shard::unit_couples == 0) ++unit_row;
+    }
+  }
   void create_layout(const RunLayout& layout);
+  void create_unit_layout(const RunLayout& layout, hid_t day);
   void open_layout(const RunLayout& layout);
 
   // Closes every object, then the file; the file's close status is checked because
@@ -699,7 +825,7 @@ struct H5Writer::Impl {
     for (auto* group : {&daily_ds, &mean_ds, &sd_ds, &count_ds, &run_ds, &trait_ds})
       for (auto& h : *group) h.reset();
     for (auto* h : {&day_couple_space, &stat_space, &couple_space, &couple_row, &status_ds,
-                    &message_ds, &point_days_ds, &intact_ds})
+                    &message_ds, &point_days_ds, &intact_ds, &unit_sum_ds, &unit_m2_ds, &unit_n_ds})
       h->reset();
     if (file && file.reset() < 0) {
       // HDF5 keeps an id whose close failed; nothing may touch it again (its exit
@@ -743,7 +869,7 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
 
   const hsize_t per_point = static_cast<hsize_t>(n);
   const hsize_t points = static_cast<hsize_t>(n_points);
-  const hsize_t total = per_point * points;
+  const hsize_t total = static_cast<hsize_t>(file_couples());
   const hsize_t n_days = static_cast<hsize_t>(spec.days);
   const hsize_t pairings = static_cast<hsize_t>(n_pairings);
   const hsize_t styles = spec.styles.size();
@@ -753,9 +879,12 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
   make_selections();
   const Handle couple = dataset("couple", H5T_STD_I64LE, {total}, {}, false);
   {
-    std::vector<std::int64_t> ids(per_point);
+    // A shard's couples keep the ids they have in the whole run.
     for (int p = 0; p < n_points; ++p) {
-      std::iota(ids.begin(), ids.end(), static_cast<std::int64_t>(p * per_point));
+      std::vector<std::int64_t> ids(static_cast<std::size_t>(piece_n[p]));
+      const std::int64_t first = is_shard ? shard.pieces[p].point * shard.couples_per_point + shard.pieces[p].first
+                                          : static_cast<std::int64_t>(p * per_point);
+      std::iota(ids.begin(), ids.end(), first);
       write_point_slice(couple.get(), H5T_NATIVE_INT64, p, ids.data(), "couple");
     }
   }
@@ -812,12 +941,20 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
   // point at a time (memory stays at one point's couples however many points).
   // flag_values/flag_meanings (CF) name the categories.
   const char* couple_labels = "couple_pairing_name";
+  // A shard writes its part of the whole point's pattern (ShardSpec's identity).
   auto every_point = [&](hid_t ds, hid_t mem_type, const void* one_point, const char* name) {
-    for (int p = 0; p < n_points; ++p) write_point_slice(ds, mem_type, p, one_point, name);
+    const std::size_t element = H5Tget_size(mem_type);
+    for (int p = 0; p < n_points; ++p)
+      write_point_slice(ds, mem_type, p,
+                        static_cast<const char*>(one_point) + (is_shard ? shard.pieces[p].first * element : 0), name);
   };
+  const auto& id_pairing = is_shard ? shard.couple_pairing : layout.couple_pairing;
+  const auto& id_replicate = is_shard ? shard.couple_replicate : layout.couple_replicate;
+  const auto& id_style_a = is_shard ? shard.style_a : layout.style_a;
+  const auto& id_style_b = is_shard ? shard.style_b : layout.style_b;
   {
     const Handle ds = dataset("couple_pairing", H5T_STD_I32LE, {total}, {}, false);
-    every_point(ds.get(), H5T_NATIVE_INT32, layout.couple_pairing.data(), "couple_pairing");
+    every_point(ds.get(), H5T_NATIVE_INT32, id_pairing.data(), "couple_pairing");
     describe(ds.get(), "pairing of the couple (index into the pairing coordinate)", nullptr);
     std::vector<std::int32_t> flags(pairings);
     std::iota(flags.begin(), flags.end(), 0);
@@ -832,17 +969,16 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
     // `coordinates` attribute of every per-couple variable (CF auxiliary coordinate).
     const Handle type = utf8_vlen_type("couple_pairing_name");
     const Handle ds = dataset("couple_pairing_name", type.get(), {total}, {}, false);
-    std::vector<const char*> names(per_point);
-    for (hsize_t i = 0; i < per_point; ++i) names[i] = pairing_names[layout.couple_pairing[i]].c_str();
+    std::vector<const char*> names(id_pairing.size());
+    for (std::size_t i = 0; i < names.size(); ++i) names[i] = pairing_names[id_pairing[i]].c_str();
     every_point(ds.get(), type.get(), names.data(), "couple_pairing_name");
     describe(ds.get(), "pairing of the couple: partner a's style-partner b's style", nullptr);
     attach(ds.get(), {couple.get()});
   }
   if (sweep) {
     const Handle ds = dataset("couple_point", H5T_STD_I32LE, {total}, {}, false);
-    std::vector<std::int32_t> which(per_point);
     for (int p = 0; p < n_points; ++p) {
-      std::fill(which.begin(), which.end(), p);
+      std::vector<std::int32_t> which(static_cast<std::size_t>(piece_n[p]), p);
       write_point_slice(ds.get(), H5T_NATIVE_INT32, p, which.data(), "couple_point");
     }
     describe(ds.get(), "sweep point of the couple (index into the point coordinate)", nullptr);
@@ -851,7 +987,7 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
   }
   {
     const Handle ds = dataset("replicate", H5T_STD_I32LE, {total}, {}, false);
-    every_point(ds.get(), H5T_NATIVE_INT32, layout.couple_replicate.data(), "replicate");
+    every_point(ds.get(), H5T_NATIVE_INT32, id_replicate.data(), "replicate");
     describe(ds.get(), "index of the couple within its pairing (the common-random-numbers key)", nullptr);
     attach(ds.get(), {couple.get()});
     text_attr(ds.get(), "coordinates", couple_labels);
@@ -859,8 +995,8 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
   {
     std::vector<std::int8_t> flags(styles);
     std::iota(flags.begin(), flags.end(), std::int8_t{0});
-    const std::pair<const char*, const std::vector<std::int8_t>*> sides[] = {{"style_a", &layout.style_a},
-                                                                            {"style_b", &layout.style_b}};
+    const std::pair<const char*, const std::vector<std::int8_t>*> sides[] = {{"style_a", &id_style_a},
+                                                                            {"style_b", &id_style_b}};
     for (const auto& [name, values] : sides) {
       const Handle ds = dataset(name, H5T_STD_I8LE, {total}, {}, false);
       every_point(ds.get(), H5T_NATIVE_INT8, values->data(), name);
@@ -876,7 +1012,7 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
   }
   // Traits: written per point by begin().
   for (const MetricDef& m : layout.traits) {
-    Handle ds = dataset(m.name, H5T_IEEE_F32LE, {total}, {}, true);
+    Handle ds = per_couple(m.name, H5T_IEEE_F32LE, {total}, {});
     describe(ds.get(), m.long_name, m.units);
     attach(ds.get(), {couple.get()});
     text_attr(ds.get(), "coordinates", couple_labels);
@@ -934,11 +1070,12 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
 
   // Per couple and day, only under record = daily.
   if (record_daily) {
-    const DailyChunk shape = daily_chunk(n, days, daily.size());
+    const DailyChunk shape = daily_chunk(largest_piece(), days, daily.size());
     const std::size_t cache = static_cast<std::size_t>(shape.days) * static_cast<std::size_t>(shape.couples) * sizeof(float);
     for (const MetricDef& m : layout.daily) {
-      Handle ds = dataset(m.name, H5T_IEEE_F32LE, {n_days, total}, {static_cast<hsize_t>(shape.days), static_cast<hsize_t>(shape.couples)},
-                          true, cache, spec.compression);
+      Handle ds = per_couple(m.name, H5T_IEEE_F32LE, {n_days, total},
+                             {static_cast<hsize_t>(shape.days), static_cast<hsize_t>(shape.couples)}, cache,
+                             spec.compression);
       describe(ds.get(), m.long_name, m.units);
       text_attr(ds.get(), "dyad_kind", kind_name(m.kind));
       attach(ds.get(), {day.get(), couple.get()});
@@ -950,18 +1087,61 @@ void H5Writer::Impl::create_layout(const RunLayout& layout) {
   // Run summaries, written per point by finish().
   for (const MetricDef& m : layout.summary) {
     const std::string name = std::string("run_") + m.name;
-    Handle ds = dataset(name.c_str(), H5T_IEEE_F64LE, {total}, {}, true);
+    Handle ds = per_couple(name.c_str(), H5T_IEEE_F64LE, {total}, {});
     describe(ds.get(), summary_long_name(m, layout.daily), m.units);
     text_attr(ds.get(), "dyad_kind", kind_name(m.kind));
     attach(ds.get(), {couple.get()});
     text_attr(ds.get(), "coordinates", couple_labels);
     run_ds.push_back(std::move(ds));
   }
+  if (is_shard) create_unit_layout(layout, day.get());
+}
+
+// A shard's per-unit partial sums of every daily metric (day, unit, metric): what
+// `dyad merge` combines into the per-pairing statistics in the order one process
+// does (docs/cluster.md). The unit coordinate holds the units' ids in the whole run.
+void H5Writer::Impl::create_unit_layout(const RunLayout& layout, hid_t day) {
+  const hsize_t units = static_cast<hsize_t>(shard.end_unit - shard.first_unit);
+  const Handle unit = dataset("unit", H5T_STD_I64LE, {units}, {}, false);
+  {
+    std::vector<std::int64_t> ids(units);
+    std::iota(ids.begin(), ids.end(), shard.first_unit);
+    write_all(unit.get(), H5T_NATIVE_INT64, ids.data(), "unit");
+  }
+  ok(H5DSset_scale(unit.get(), "unit"), "unit");
+  describe(unit.get(), fmt::format("work unit of the whole run: (point, pairing, block of {} replicates), in that order",
+                                   shard::unit_couples), nullptr);
+  std::vector<std::string> names;
+  for (const MetricDef& m : layout.daily) names.push_back(m.name);
+  const Handle metric = string_coordinate("metric", names);
+  describe(metric.get(), "daily metric of the unit partial sums", nullptr);
+  const hsize_t metrics = names.size(), n_days = static_cast<hsize_t>(days);
+  const hsize_t row = std::max<hsize_t>(1, units * metrics);
+  const hsize_t chunk_days = std::clamp<hsize_t>(chunk_values / row, 1, n_days);
+  const hsize_t chunk_units = std::clamp<hsize_t>(chunk_values / metrics, 1, std::max<hsize_t>(units, 1));
+  const std::vector<hsize_t> dims{n_days, units, metrics}, chunk{chunk_days, std::min(units, chunk_units), metrics};
+  const struct {
+    Handle* ds;
+    const char* name;
+    hid_t type;
+    bool nan;
+    const char* long_name;
+  } vars[] = {
+      {&unit_sum_ds, "unit_sum", H5T_IEEE_F64LE, true, "sum over the unit's couples of the metric's values that are not NaN"},
+      {&unit_m2_ds, "unit_m2", H5T_IEEE_F64LE, true,
+       "sum of squared deviations from the unit's mean of the metric's values that are not NaN"},
+      {&unit_n_ds, "unit_n", H5T_STD_I32LE, false, "couples of the unit whose value of the metric is not NaN"},
+  };
+  for (const auto& v : vars) {
+    *v.ds = dataset(v.name, v.type, dims, chunk, v.nan);
+    describe(v.ds->get(), v.long_name, nullptr);
+    attach(v.ds->get(), {day, unit.get(), metric.get()});
+  }
 }
 
 void H5Writer::Impl::open_layout(const RunLayout& layout) {
   const RunSpec& spec = *layout.spec;
-  const hsize_t total = static_cast<hsize_t>(n) * n_points;
+  const hsize_t total = static_cast<hsize_t>(file_couples());
   auto size_of = [&](const char* name) {
     const Handle ds = open(name);
     const auto dims = shape(ds.get(), name);
@@ -989,6 +1169,11 @@ void H5Writer::Impl::open_layout(const RunLayout& layout) {
   }
   intact_ds = open("intact_n");
   for (const MetricDef& m : layout.summary) run_ds.push_back(open(std::string("run_") + m.name));
+  if (is_shard) {
+    unit_sum_ds = open("unit_sum");
+    unit_m2_ds = open("unit_m2");
+    unit_n_ds = open("unit_n");
+  }
   make_selections();
 }
 
@@ -996,7 +1181,26 @@ H5Writer::H5Writer() : impl_(std::make_unique<Impl>()) {}
 
 H5Writer::H5Writer(std::string path, Provenance provenance) : H5Writer(std::move(path), std::move(provenance), Sweep{}) {}
 
-H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) : impl_(std::make_unique<Impl>()) {
+H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep, const shard::ShardSpec& shard)
+    : H5Writer() {
+  impl_->is_shard = true;
+  impl_->shard = shard;
+  impl_->set_shard_pieces();
+  create(std::move(path), std::move(provenance), sweep);
+}
+
+H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep, std::vector<VirtualSource> sources)
+    : H5Writer() {
+  if (sources.empty()) throw std::invalid_argument("H5Writer: a virtual merge without sources");
+  impl_->sources = std::move(sources);
+  create(std::move(path), std::move(provenance), sweep);
+}
+
+H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) : H5Writer() {
+  create(std::move(path), std::move(provenance), sweep);
+}
+
+void H5Writer::create(std::string path, Provenance provenance, const Sweep& sweep) {
   const QuietHdf5 quiet;
   Impl& w = *impl_;
   w.path = std::move(path);
@@ -1018,7 +1222,9 @@ H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) 
   w.ok(H5Pset_attr_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "creating");
   const Handle fapl = w.handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "making a property list");
   // The 1.8 format, as netCDF-C itself writes: readable by any HDF5 >= 1.8 and netCDF >= 4.
-  w.ok(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18), "creating");
+  // A virtual dataset needs the 1.10 format's layout message: only then is it allowed.
+  w.ok(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, w.sources.empty() ? H5F_LIBVER_V18 : H5F_LIBVER_V110),
+       "creating");
   w.hold_metadata_until_flush(fapl.get());
   const hid_t file = H5Fcreate(w.partial.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
   if (file < 0)
@@ -1048,6 +1254,20 @@ H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) 
   w.text_attr(root, "seed_text", fmt::format("{}", p.seed));
   w.text_attr(root, "config", p.config_text);
   w.text_attr(root, "status", to_string(RunStatus::running));
+  if (w.is_shard) {
+    const shard::ShardSpec& sh = w.shard;
+    if (static_cast<int>(sh.pieces.size()) != w.n_points)
+      throw std::invalid_argument("H5Writer: a shard needs one sweep point per piece");
+    w.text_attr(root, "shard", fmt::format("{}/{}", sh.index, sh.count));
+    w.int32_attr(root, "shard_index", sh.index);
+    w.int32_attr(root, "shard_count", sh.count);
+    w.text_attr(root, "shard_config_hash", sh.config_hash);
+    for (const auto& [name, value] : {std::pair{"shard_first_unit", sh.first_unit}, std::pair{"shard_end_unit", sh.end_unit},
+                                      std::pair{"shard_units", sh.total_units},
+                                      std::pair{"shard_unit_couples", shard::unit_couples}})
+      w.number_attr(root, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
+    w.int32_attr(root, "shard_run_points", sh.run_points);
+  }
 
   if (w.sweep) {
     std::vector<std::string> keys;
@@ -1075,6 +1295,9 @@ H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) 
     {
       std::vector<std::int32_t> index(points);
       std::iota(index.begin(), index.end(), 0);
+      // A shard's points are the run's points it holds a part of.
+      if (w.is_shard)
+        for (hsize_t q = 0; q < points; ++q) index[q] = w.shard.pieces[q].point;
       w.write_all(point.get(), H5T_NATIVE_INT32, index.data(), "point");
     }
     w.ok(H5DSset_scale(point.get(), "point"), "point");
@@ -1158,6 +1381,28 @@ H5Writer::H5Writer(std::string path, Provenance provenance, const Sweep& sweep) 
   }
   w.flush();
   w.last_flush = std::chrono::steady_clock::now();
+}
+
+std::unique_ptr<H5Writer> H5Writer::reopen(std::string path, const shard::ShardSpec& shard,
+                                           const std::string& command_line) {
+  auto writer = reopen(std::move(path), command_line);
+  Impl& w = *writer->impl_;
+  const hid_t root = w.file.get();
+  const bool has = w.ok(H5Aexists(root, "shard_index"), "shard_index") > 0 &&
+                   w.ok(H5Aexists(root, "shard_count"), "shard_count") > 0;
+  if (!has || w.read_int_attr(root, "shard_index") != shard.index || w.read_int_attr(root, "shard_count") != shard.count) {
+    w.closed = true;  // not ours to mark failed
+    throw InputError(w.partial, 0, "--shard",
+                     fmt::format("is not shard {}/{} of this run", shard.index, shard.count));
+  }
+  w.is_shard = true;
+  w.shard = shard;
+  w.set_shard_pieces();
+  if (static_cast<int>(shard.pieces.size()) != w.n_points) {
+    w.closed = true;
+    throw InputError(w.partial, 0, "--shard", "its points are not the shard's");
+  }
+  return writer;
 }
 
 std::unique_ptr<H5Writer> H5Writer::reopen(std::string path, const std::string& command_line) {
@@ -1334,11 +1579,12 @@ void H5Writer::begin(const RunLayout& layout, const float* traits) {
     w.layout_in_file = w.layout_open = true;
   } else {
     w.check_same_layout(layout);
+    w.take_units(layout);
   }
   w.daily = layout.daily;
   w.summary = layout.summary;
   w.traits = layout.traits;
-  for (std::size_t t = 0; t < w.trait_ds.size(); ++t)
+  for (std::size_t t = 0; t < w.trait_ds.size() && w.sources.empty(); ++t)
     w.write_couples(w.trait_ds[t].get(), H5T_NATIVE_FLOAT, traits + t * static_cast<std::size_t>(w.n),
                     w.traits[t].name);
   w.point_days[w.point] = 0;
@@ -1348,9 +1594,18 @@ void H5Writer::begin(const RunLayout& layout, const float* traits) {
   w.last_flush = std::chrono::steady_clock::now();
 }
 
-int H5Writer::days_per_write(const RunLayout& layout) const { return days_per_block(layout); }
+int H5Writer::days_per_write(const RunLayout& layout) const {
+  // Every point of a file has the days per block of its first (a shard's are sized
+  // for its largest piece).
+  if (impl_->layout_open) return impl_->block_days;
+  return days_per_block(layout, impl_->is_shard ? impl_->largest_piece() : layout.n_couples());
+}
 
-void H5Writer::write_days(const DayBlock& block) {
+void H5Writer::write_days(const DayBlock& block) { write_block(block, nullptr); }
+
+void H5Writer::write_days(const DayBlock& block, const UnitSums& given) { write_block(block, &given); }
+
+void H5Writer::write_block(const DayBlock& block, const UnitSums* given) {
   const QuietHdf5 quiet;
   Impl& w = *impl_;
   w.check_usable("H5Writer::write_days");
@@ -1359,20 +1614,31 @@ void H5Writer::write_days(const DayBlock& block) {
     throw std::logic_error("H5Writer::write_days: days out of range or another number of couples");
   if (block.count > w.block_days)
     throw std::logic_error("H5Writer::write_days: more days than days_per_write() asked for");
+  if (given && given->units != static_cast<std::int64_t>(w.segments.size()))
+    throw std::logic_error("H5Writer::write_days: partial sums of another number of units");
+  const bool write_daily = w.record_daily && w.sources.empty();
+  if ((!given || write_daily) && !block.data)
+    throw std::logic_error("H5Writer::write_days: no daily values");
   // A metric's days are contiguous in the block: one write per variable for all of them.
   const hsize_t days_couples[2] = {static_cast<hsize_t>(block.count), static_cast<hsize_t>(w.n)};
   const hsize_t days_pairings[2] = {static_cast<hsize_t>(block.count), static_cast<hsize_t>(w.n_pairings)};
   const Handle couple_rows = w.handle(H5Screate_simple(2, days_couples, nullptr), H5Sclose, "making a dataspace");
   const Handle pairing_rows = w.handle(H5Screate_simple(2, days_pairings, nullptr), H5Sclose, "making a dataspace");
-  if (w.record_daily) w.select_days_couples(block.first, block.count);
+  if (write_daily) w.select_days_couples(block.first, block.count);
   w.select_days_pairings(block.first, block.count);
+  if (!given)
+    for (std::size_t m = 0; m < w.daily.size(); ++m)
+      for (int j = 0; j < block.count; ++j) w.unit_partials(block.row(static_cast<int>(m), j), j, m);
+  const double* sums = given ? given->sum : w.unit_sum.data();
+  const double* m2s = given ? given->m2 : w.unit_m2.data();
+  const std::int32_t* counts = given ? given->count : w.unit_count.data();
   for (std::size_t m = 0; m < w.daily.size(); ++m) {
     const int metric = static_cast<int>(m);
-    if (w.record_daily)
+    if (write_daily)
       w.ok(H5Dwrite(w.daily_ds[m].get(), H5T_NATIVE_FLOAT, couple_rows.get(), w.day_couple_space.get(),
                     H5P_DEFAULT, block.row(metric, 0)),
            w.daily[m].name);
-    for (int j = 0; j < block.count; ++j) w.pairing_stats(block.row(metric, j), j);
+    for (int j = 0; j < block.count; ++j) w.combine(sums, m2s, counts, j, m);
     w.ok(H5Dwrite(w.mean_ds[m].get(), H5T_NATIVE_DOUBLE, pairing_rows.get(), w.stat_space.get(), H5P_DEFAULT,
                   w.mean.data()),
          w.daily[m].name);
@@ -1390,6 +1656,20 @@ void H5Writer::write_days(const DayBlock& block) {
   w.ok(H5Dwrite(w.intact_ds.get(), H5T_NATIVE_INT32, pairing_rows.get(), w.stat_space.get(), H5P_DEFAULT,
                 w.intact.data()),
        "intact_n");
+  if (w.is_shard) {
+    // The partial sums of the point's units, for the merge.
+    const hsize_t start[3] = {static_cast<hsize_t>(block.first), static_cast<hsize_t>(w.piece_unit_first[w.point]), 0};
+    const hsize_t count[3] = {static_cast<hsize_t>(block.count), w.segments.size(), w.daily.size()};
+    const Handle mem = w.handle(H5Screate_simple(3, count, nullptr), H5Sclose, "making a dataspace");
+    for (const auto& [ds, type, data, name] :
+         {std::tuple{&w.unit_sum_ds, H5T_NATIVE_DOUBLE, static_cast<const void*>(sums), "unit_sum"},
+          std::tuple{&w.unit_m2_ds, H5T_NATIVE_DOUBLE, static_cast<const void*>(m2s), "unit_m2"},
+          std::tuple{&w.unit_n_ds, H5T_NATIVE_INT32, static_cast<const void*>(counts), "unit_n"}}) {
+      const Handle space = w.handle(H5Dget_space(ds->get()), H5Sclose, name);
+      w.ok(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), name);
+      w.ok(H5Dwrite(ds->get(), type, mem.get(), space.get(), H5P_DEFAULT, data), name);
+    }
+  }
   w.point_days[w.point] = std::max(w.point_days[w.point], block.first + block.count);
 
   const auto now = std::chrono::steady_clock::now();
@@ -1406,7 +1686,7 @@ void H5Writer::finish(const double* summary, RunStatus status, int days_complete
   Impl& w = *impl_;
   w.check_usable("H5Writer::finish");
   if (!w.begun || !w.file) throw std::logic_error("H5Writer::finish: not begun or already finished");
-  for (std::size_t s = 0; s < w.run_ds.size(); ++s)
+  for (std::size_t s = 0; s < w.run_ds.size() && w.sources.empty(); ++s)
     w.write_couples(w.run_ds[s].get(), H5T_NATIVE_DOUBLE, summary + s * static_cast<std::size_t>(w.n),
                     w.summary[s].name);
   w.point_days[w.point] = days_completed;
@@ -1433,6 +1713,14 @@ void H5Writer::finish(const double* summary, RunStatus status, int days_complete
     w.flush();
   }
   w.last_flush = std::chrono::steady_clock::now();
+}
+
+void H5Writer::set_attribute(const std::string& name, const std::string& value) {
+  const QuietHdf5 quiet;
+  Impl& w = *impl_;
+  w.check_usable("H5Writer::set_attribute");
+  if (!w.file || w.closed) throw std::logic_error("H5Writer::set_attribute: the file is closed");
+  w.text_attr(w.file.get(), name.c_str(), value);
 }
 
 void H5Writer::fail_point(int point, const std::string& message) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/core/output.hpp"
+#include "sim/core/shard.hpp"
 #include "sim/core/sweep.hpp"
 
 namespace dyad {
@@ -66,6 +67,24 @@ struct DailyChunk {
 };
 DailyChunk daily_chunk(std::int64_t couples_per_point, int days, std::size_t daily_metrics);
 
+// Per-unit partial sums of a block of days, [day of the block][unit][daily metric],
+// the units of the point in run order: what `dyad merge` read from the shards.
+struct UnitSums {
+  const double* sum = nullptr;
+  const double* m2 = nullptr;
+  const std::int32_t* count = nullptr;
+  std::int64_t units = 0;
+};
+
+// A merge into virtual datasets: couples [first, first + count) of point `point` of the
+// file are rows [row, row + count) of `file`'s variable of the same name, which has
+// `rows` couples. `file` is relative to the merged file's directory.
+struct VirtualSource {
+  std::string file;
+  int point = 0;
+  std::int64_t first = 0, count = 0, row = 0, rows = 0;
+};
+
 class H5Writer final : public Sink {
  public:
   // A plain run. Creates PATH.partial at once (throws std::runtime_error naming the
@@ -75,11 +94,25 @@ class H5Writer final : public Sink {
   // point status are written at once); exactly the plain run otherwise. Throws
   // std::invalid_argument if sweep.points does not hold one value per axis per point.
   H5Writer(std::string path, Provenance provenance, const Sweep& sweep);
+  // A shard (docs/cluster.md): `sweep` holds only the shard's points (the run's points
+  // shard.pieces name, in order), each of which holds only the piece's couples; the
+  // file records which shard of which run it is (root attributes shard_*) and every
+  // unit's partial sums (unit_sum, unit_m2, unit_n).
+  H5Writer(std::string path, Provenance provenance, const Sweep& sweep, const shard::ShardSpec& shard);
+  // A merge whose per-couple variables (traits, run summaries, the daily metrics) are
+  // HDF5 virtual datasets over the shards, `sources` in couple order; everything else
+  // is written as usual. begin() and finish() then take null buffers, and write_days()
+  // a block without data. The file needs HDF5 >= 1.10 to read.
+  H5Writer(std::string path, Provenance provenance, const Sweep& sweep, std::vector<VirtualSource> sources);
   // Reopens an unfinished run for writing: PATH.partial, given as PATH or as
   // PATH.partial. Sets the root status back to "running". Throws InputError naming the
   // file if it is missing, not a Dyad output, or complete (nothing to resume).
   // `command_line` is added to `history` beside the time of resumption.
   static std::unique_ptr<H5Writer> reopen(std::string path, const std::string& command_line = "");
+  // The same for a shard's file; an InputError if the file is not shard shard.index of
+  // shard.count.
+  static std::unique_ptr<H5Writer> reopen(std::string path, const shard::ShardSpec& shard,
+                                          const std::string& command_line = "");
   ~H5Writer() override;
   H5Writer(const H5Writer&) = delete;
   H5Writer& operator=(const H5Writer&) = delete;
@@ -97,7 +130,13 @@ class H5Writer final : public Sink {
   int days_per_write(const RunLayout& layout) const override;
   void begin(const RunLayout& layout, const float* traits) override;
   void write_days(const DayBlock& days) override;
+  // Merging shards: the per-pairing statistics from `given` instead of from the
+  // couples' values, which days.data holds only under record = daily (else null).
+  void write_days(const DayBlock& days, const UnitSums& given);
   void finish(const double* summary, RunStatus status, int days_completed) override;
+
+  // A root text attribute more (a merge records what it joined).
+  void set_attribute(const std::string& name, const std::string& value);
 
   // Sweep: marks point p failed with `message` (flushed); a later start_point(p) (e.g.
   // after reopen) runs it again.
@@ -126,6 +165,8 @@ class H5Writer final : public Sink {
 
  private:
   H5Writer();
+  void create(std::string path, Provenance provenance, const Sweep& sweep);
+  void write_block(const DayBlock& days, const UnitSums* given);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
