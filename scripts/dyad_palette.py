@@ -3,10 +3,11 @@ shared by every scripts/plot_*.py so that a pairing looks the same in every figu
 
 A pairing's look depends on its name only, never on which other pairings a file holds
 or in what order: secure-secure is black in a sweep of two pairings and in a run of ten.
-The ten pairings of the four standard styles have fixed entries; any other name (custom
-styles, partner a and b the other way round, `random`) gets one of FALLBACK_COLOURS and
-FALLBACK_DASHES picked by a CRC-32 of the name, which is the same in every process
-(Python's hash() of a str is salted per process).
+The ten pairings of the four standard styles have fixed entries; the same styles the
+other way round (anxious-secure) share the colour with a long dash; any other name
+(custom styles, `random`, `population`) gets a colour from partner a's style and a dash
+from partner b's (STYLE_COLOURS, STYLE_DASHES; a custom style's by a CRC-32 of its name,
+the same in every process, unlike Python's per-process salted hash() of a str).
 
 Colours: Paul Tol's "muted" scheme (https://personal.sron.nl/~pault/, colour-blind safe,
 distinct in greyscale by lightness less so: hence the dashes) for the nine pairings beside
@@ -39,19 +40,38 @@ STANDARD = {
     "fearful-fearful": {"color": "#C4A83A", "ls": _DOTTED, "lw": 2.0},      # sand, darkened
 }
 
-# Tol's "bright" scheme, distinct from the muted one above, for names outside STANDARD.
+SWAPPED_DASH = (0, (9, 2.5))
+
+# Names outside STANDARD, typically a standard style against a custom one
+# (anxiety_sweep.ini's secure-probe, anxious-probe, ...): the colour follows partner a's
+# style and the dash partner b's, so the pairings of one custom style against the four
+# standard ones differ in colour. Tol's "bright" scheme, distinct from the muted one.
+STYLE_COLOURS = {"secure": "#4477AA", "anxious": "#EE6677", "avoidant": "#228833",
+                 "fearful": "#AA3377"}
+STYLE_DASHES = {"secure": "-", "anxious": (0, (4, 1.5)), "avoidant": (0, (6, 1.5, 1.5, 1.5)),
+                "fearful": (0, (1.5, 1.2))}
 FALLBACK_COLOURS = ["#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#777777"]
 FALLBACK_DASHES = ["-", (0, (4, 1.5)), (0, (1.5, 1.2)), (0, (6, 1.5, 1.5, 1.5))]
+
+
+def _crc(text):
+    return zlib.crc32(text.encode("utf-8"))
 
 
 def pairing_style(name):
     """{"color", "ls", "lw"} of the pairing called `name` (a new dict each call)."""
     if name in STANDARD:
         return dict(STANDARD[name])
-    h = zlib.crc32(name.encode("utf-8"))
-    return {"color": FALLBACK_COLOURS[h % len(FALLBACK_COLOURS)],
-            "ls": FALLBACK_DASHES[(h // len(FALLBACK_COLOURS)) % len(FALLBACK_DASHES)],
-            "lw": 1.6}
+    a, sep, b = name.partition("-")
+    if sep and f"{b}-{a}" in STANDARD:
+        # The same two styles with partner a and b swapped (workload_sweep.ini's
+        # anxious-secure): the colour of the styles, a long dash for the other order.
+        return dict(STANDARD[f"{b}-{a}"], ls=SWAPPED_DASH)
+    if not sep:  # random, population: no styles to go by
+        a = b = name
+    colour = STYLE_COLOURS.get(a) or FALLBACK_COLOURS[_crc(a) % len(FALLBACK_COLOURS)]
+    dash = STYLE_DASHES.get(b) or FALLBACK_DASHES[_crc(b) % len(FALLBACK_DASHES)]
+    return {"color": colour, "ls": dash, "lw": 1.6}
 
 
 # --- axis labels ---------------------------------------------------------------------
