@@ -13,8 +13,8 @@ writes, next to FILE (or into DIR), and prints the paths of:
                      and of the pairing on average (cross)
 
 The band is the Student t interval of the mean over the couples of a pairing, as in
-scripts/plot_pairings.py, whose colours and legend this script shares: secure-secure
-black, pairings with one secure partner cool and solid, the others warm and dashed.
+scripts/plot_pairings.py, whose legend this script shares; each pairing has the colour
+and line style it has in every figure (scripts/dyad_palette.py).
 Exit status 2 for a file that is not a Dyad output.
 
 Needs Debian's /usr/bin/python3 (numpy, matplotlib, xarray, h5netcdf).
@@ -32,10 +32,11 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
-# The state each classic model's phase plane shows: (x variable, y variable, axis label).
+# The state each classic model's phase plane shows: (x variable, y variable); the axes are
+# labelled from the variables' long_name.
 PHASE = {
-    "gottman": ("affect_a", "affect_b", "affect, daily mean over the turns"),
-    "linear_love": ("feeling_a", "feeling_b", "feeling at the end of the day"),
+    "gottman": ("affect_a", "affect_b"),
+    "linear_love": ("feeling_a", "feeling_b"),
 }
 
 
@@ -57,18 +58,18 @@ def daily_metrics(ds):
 
 
 def label_of(ds, metric):
-    """"metric: long_name" wrapped for a panel title, without the per-pairing suffix."""
+    """A panel title: the metric's long_name and unit (dyad_palette.axis_label), without the
+    per-pairing suffix and capitalised, wrapped; the raw variable name only if the file
+    gives no long_name."""
     import textwrap
 
-    text = ""
     for source in (f"{metric}_mean", f"run_{metric}", metric):
         if source in ds.variables:
-            value = ds[source].attrs.get("long_name", "")
-            text = value.decode() if isinstance(value, bytes) else str(value)
-            if text:
-                break
-    text = text.split(": mean over the couples")[0].strip()
-    return "\n".join(textwrap.wrap(f"{metric}: {text}" if text else metric, 52))
+            text = pp.dyad_palette.axis_label(ds[source].attrs, metric)
+            break
+    else:
+        text = metric
+    return "\n".join(textwrap.wrap(text[:1].upper() + text[1:], 52))
 
 
 def model_key(ds, name):
@@ -136,7 +137,7 @@ def plot_daily_grid(ds, pairings, metrics, run, path, days_done, note):
 
 
 def plot_phase(ds, pairings, model, run, path, days_done, note):
-    x_name, y_name, what = PHASE[model]
+    x_name, y_name = PHASE[model]
     width, height = 10.5, 7.4
     fig = plt.figure(figsize=(width, height))
     start = (model_key(ds, "start_a"), model_key(ds, "start_b"))
@@ -174,8 +175,8 @@ def plot_phase(ds, pairings, model, run, path, days_done, note):
     ax.set_aspect("equal", adjustable="datalim")
     ax.axhline(0, color="#999999", lw=0.7, zorder=1)
     ax.axvline(0, color="#999999", lw=0.7, zorder=1)
-    ax.set_xlabel(f"partner a: {x_name} ({what})")
-    ax.set_ylabel(f"partner b: {y_name}")
+    ax.set_xlabel(label_of(ds, x_name).replace("\n", " "))
+    ax.set_ylabel(label_of(ds, y_name).replace("\n", " "))
     ax.grid(True, color="#eeeeee", lw=0.6)
     ax.set_axisbelow(True)
     pp.add_legend(ax, pairings)
@@ -218,7 +219,7 @@ def main(argv=None):
         path = outdir / f"{stem}_daily.png"
         plot_daily_grid(ds, pairings, metrics, run, path, days_done, note)
         paths.append(path)
-        x_name, y_name = PHASE.get(model, (None, None, None))[:2]
+        x_name, y_name = PHASE.get(model, (None, None))
         if (x_name and f"{x_name}_mean" in ds.variables and f"{y_name}_mean" in ds.variables
                 and "run_steady_a" in ds.variables):
             path = outdir / f"{stem}_phase.png"

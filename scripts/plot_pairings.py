@@ -30,17 +30,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+# The shared palette sits beside this script, in the repository and where `cmake --install`
+# puts the scripts; resolve() follows the dyad-plot-* symlinks to it.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import dyad_palette  # noqa: E402
+
 DPI = 140
 SCHEMA_VERSION = 1
 REQUIRED = ["pairing", "couple_pairing", "tension_mean", "tension_sd",
             "turn_toward_rate_mean", "turn_toward_rate_sd", "run_conflicts_per_week"]
-
-# Colours by group: secure-secure black and thick; secure-X pairings cool and solid;
-# pairings without a secure partner warm and dashed. Enough for the ten pairings of the four
-# styles; a colormap takes over beyond that.
-SECURE_X_COLOURS = ["#1f5fbf", "#17a0b8", "#2e9e44", "#6a8fd8", "#5cc4b0"]
-INSECURE_COLOURS = ["#e07b00", "#d62728", "#8c4a2f", "#d646a8", "#8e5bc2", "#b8a000"]
-
 
 class NotDyad(Exception):
     """The input is not a (readable) Dyad output file."""
@@ -120,23 +118,11 @@ class Pairings:
                               1 if secure in (a, b) else 2)
         score = self._insecurity(ds)
         self.order = sorted(range(len(self.names)), key=lambda p: (self.group[p], score[p], p))
+        # Keyed by name (dyad_palette): the same pairing looks the same in every figure.
         self.colour, self.width, self.dash = {}, {}, {}
-        cool = iter(SECURE_X_COLOURS)
-        warm = iter(INSECURE_COLOURS)
-        n1 = self.group.count(1)
-        n2 = self.group.count(2)
-        k1 = k2 = 0
-        for p in self.order:
-            if self.group[p] == 0:
-                self.colour[p], self.width[p], self.dash[p] = "black", 2.6, "-"
-            elif self.group[p] == 1:
-                c = next(cool, None) or plt.cm.winter(k1 / max(1, n1 - 1))
-                self.colour[p], self.width[p], self.dash[p] = c, 1.7, "-"
-                k1 += 1
-            else:
-                c = next(warm, None) or plt.cm.autumn(k2 / max(1, n2 - 1))
-                self.colour[p], self.width[p], self.dash[p] = c, 1.5, (0, (5, 1.5))
-                k2 += 1
+        for p, name in enumerate(self.names):
+            look = dyad_palette.pairing_style(name)
+            self.colour[p], self.width[p], self.dash[p] = look["color"], look["lw"], look["ls"]
 
     @staticmethod
     def _styles(name):
@@ -285,7 +271,12 @@ def add_legend(ax, pairings, labels=None):
             text.set_fontweight("bold")
 
 
-def plot_daily(ds, pairings, metric, ylabel, heading, run, caption, path, days_done, note):
+def label_of(ds, name):
+    """The axis label of variable `name`: its long_name and unit (dyad_palette.axis_label)."""
+    return dyad_palette.axis_label(ds[name].attrs, name)
+
+
+def plot_daily(ds, pairings, metric, heading, run, caption, path, days_done, note):
     mean, low, high = daily_band(ds, metric, pairings, days_done)
     day = np.asarray(ds["day"].values)[:days_done] if "day" in ds.variables else np.arange(days_done)
     width, height = 10.5, 6.0
@@ -301,7 +292,7 @@ def plot_daily(ds, pairings, metric, ylabel, heading, run, caption, path, days_d
         ax.plot(day, mean[:, p], color=colour, lw=pairings.width[p], ls=pairings.dash[p],
                 zorder=3 if pairings.group[p] else 5)
     ax.set_xlabel("day")
-    ax.set_ylabel(ylabel)
+    ax.set_ylabel(label_of(ds, f"{metric}_mean"))
     if len(day):
         ax.set_xlim(day[0], day[-1] if len(day) > 1 else day[0] + 1)
     ax.grid(True, color="#dddddd", lw=0.6)
@@ -359,7 +350,7 @@ def plot_conflicts(ds, pairings, path, heading, run, caption, note):
     ax.set_yticks(positions)
     ax.set_yticklabels([pairings.names[p] for p in order])
     for tick, p in zip(ax.get_yticklabels(), order):
-        tick.set_color(pairings.colour[p])
+        tick.set_color(dyad_palette.text_colour(pairings.colour[p]))
         if pairings.group[p] == 0:
             tick.set_fontweight("bold")
     # Thin separators between the groups.
@@ -368,7 +359,7 @@ def plot_conflicts(ds, pairings, path, heading, run, caption, note):
             ax.axhline(positions[i] + 0.5, color="#999999", lw=0.8, ls=":")
     ax.set_ylim(-0.7, len(order) - 0.3)
     scale_note = choose_scale(ax, data)
-    ax.set_xlabel("conflicts per week (per couple, over the run)" + scale_note)
+    ax.set_xlabel(label_of(ds, "run_conflicts_per_week") + ", one value per couple" + scale_note)
     ax.grid(True, axis="x", color="#dddddd", lw=0.6, which="major")
     ax.set_axisbelow(True)
     fig.savefig(path, dpi=DPI)
@@ -444,14 +435,13 @@ def main(argv=None):
         band = ("Line: mean over the couples of a pairing on each day. Band: 95% confidence "
                 "interval of that mean, mean ± t(0.975, n-1)·sd/√n")
         path = outdir / f"{stem}_tension.png"
-        plot_daily(ds, pairings, "tension", "tension (0-1), daily mean over the ticks",
+        plot_daily(ds, pairings, "tension",
                    "Couple tension by attachment pairing", run,
                    band + ", n = couples of the pairing.", path, days_done, note)
         paths.append(path)
 
         path = outdir / f"{stem}_turn_toward.png"
         plot_daily(ds, pairings, "turn_toward_rate",
-                   "turn-toward rate (0-1), share of connection bids",
                    "Bids for connection turned toward, by attachment pairing", run,
                    band + ", n = couples of the pairing that made a connection bid that day.",
                    path, days_done, note)

@@ -116,22 +116,25 @@ def read_design(path):
             "trajectories": int_of(attrs["sweep_trajectories"]) if "sweep_trajectories" in attrs else None,
             "levels": int_of(attrs["sweep_levels"]) if "sweep_levels" in attrs else None,
             "status": text_of(attrs["status"]) if "status" in attrs else "",
-            "units": "",
+            "label": "", "short": "",
         }
         if "pairing" in f:
             info["pairings"] = [text_of(p) for p in f["pairing"][()]]
         return info
 
 
-def metric_units(path, metric):
+def metric_label(path, metric):
+    """The metric as a reader is told it: long_name and unit (dyad_palette.axis_label), and
+    that without its parenthetical detail for the one-line heading."""
+    import re
+
     import h5py
 
     with h5py.File(path, "r") as f:
         name = f"run_{metric}"
-        if name in f and "units" in f[name].attrs:
-            units = text_of(f[name].attrs["units"])
-            return "" if units in ("", "1") else units
-    return ""
+        attrs = dict(f[name].attrs) if name in f else {}
+    label = pp.dyad_palette.axis_label(attrs, metric)
+    return label, re.sub(r"\s*\([^)]*\)", "", label).strip()
 
 
 def find_dyad(given):
@@ -283,7 +286,9 @@ def draw_panel(ax, pairing, rows, floor, mode, xlim, xlabel, show_xlabel):
             label.set_fontstyle("italic")
     ax.tick_params(axis="y", length=0, pad=4)
     ax.tick_params(axis="x", labelsize=9)
-    ax.set_title(pairing, fontsize=11, fontweight="bold", loc="left")
+    # In the pairing's colour of every other figure (dyad_palette), darkened for text.
+    ax.set_title(pairing, fontsize=11, fontweight="bold", loc="left",
+                 color=pp.dyad_palette.text_colour(pp.dyad_palette.pairing_style(pairing)["color"]))
     if show_xlabel:
         ax.set_xlabel(xlabel, fontsize=9.5)
     for side in ("top", "right"):
@@ -337,20 +342,19 @@ def plot(info, metric, method, rows, out, name):
     order = info.get("pairings") or [p for p, _, _ in panels]
     panels.sort(key=lambda t: order.index(t[0]) if t[0] in order else len(order))
     has_floor = any(math.isfinite(f) for _, _, f in panels)
-    units = info["units"]
-    per = f"{metric} ({units})" if units else metric
+    label, short = info["label"] or metric, info["short"] or metric
     if mode == "sobol":
-        heading = f"Which parameters drive {metric}: Sobol indices"
-        xlabel = f"share of the variance of {metric}"
+        heading = f"Which parameters drive the {short}: Sobol indices"
+        xlabel = "share of the variance of the pairing mean"
         what = ("S1: the share of the variance of the pairing mean of METRIC that the key explains "
                 "alone; ST: alone and with the others (ST - S1: its interactions).")
     else:
-        heading = f"Which parameters drive {metric}: Morris elementary effects"
-        xlabel = f"change of {per} per the key's whole range"
+        heading = f"Which parameters drive the {short}: Morris elementary effects"
+        xlabel = f"change of the pairing mean of {label}\nper the key's whole range"
         what = ("mu*: the mean absolute change of the pairing mean of METRIC when the key moves by "
                 "delta, per the key's whole range; sigma: the spread of those changes "
                 "(non-linearity or interactions).")
-    what = what.replace("METRIC", metric)
+    what = f"Metric: run_{metric}, {label}. " + what.replace("METRIC", "the metric")
     main = "ST" if mode == "sobol" else "mu*"
     floor_text = (f" Grey band: the noise floor, the upper 95% bound of the dummy key's {main} "
                   f"(a key no model reads); keys in grey: their {main} interval reaches into it, "
@@ -427,7 +431,7 @@ def main(argv=None):
     method, rows = indices(dyad, args.file, metric, args.bootstrap, args.seed)
     if not rows:
         fail(f"dyad sensitivity gave no indices for {metric} in {args.file}")
-    info["units"] = metric_units(args.file, metric)
+    info["label"], info["short"] = metric_label(args.file, metric)
     name = args.file.name
     stem = Path(name.removesuffix(".partial")).stem
     out = args.output if args.output is not None else args.file.resolve().parent / f"{stem}_sensitivity_{metric}.png"

@@ -105,11 +105,14 @@ def plot(ds, pairings, parting, censor_day, run, note, path):
                        1 - (top + 0.25 + 0.65) / height])
     lowest = 1.0
     labels = {}
+    # Ten overlapping bands at 0.16 add up to one grey-brown field that hides the lines;
+    # fainter bands when there are many keep each line readable.
+    band_alpha = 0.16 if len(pairings.order) <= 4 else 0.07
     for p in reversed(pairings.order):
         km = curves[p]
         x, y, low, high = steps(km, censor_day)
         colour = pairings.colour[p]
-        ax.fill_between(x / scale, low, high, step="post", color=colour, alpha=0.16, lw=0,
+        ax.fill_between(x / scale, low, high, step="post", color=colour, alpha=band_alpha, lw=0,
                         zorder=2 if pairings.group[p] else 4)
         ax.plot(x / scale, y, drawstyle="steps-post", color=colour, lw=pairings.width[p],
                 ls=pairings.dash[p], zorder=3 if pairings.group[p] else 5)
@@ -122,7 +125,9 @@ def plot(ds, pairings, parting, censor_day, run, note, path):
     # The y axis from 0 when a curve gets near the median, else from just below the
     # lowest band: a few partings should not be a flat line at the top.
     bottom = 0.0 if lowest < 0.55 else max(0.0, np.floor((lowest - 0.02) * 20) / 20)
-    ax.set_ylim(bottom, 1.005)
+    # Headroom above 1: a pairing in which no couple parted is a line at 1, which would
+    # otherwise lie on the frame and vanish.
+    ax.set_ylim(bottom, 1 + 0.015 * (1 - bottom))
     if bottom < 0.5:
         ax.axhline(0.5, color="#888888", lw=0.8, ls=":", zorder=1)
         ax.annotate("half", xy=(1.0, 0.5), xycoords=("axes fraction", "data"), xytext=(-3, 3),

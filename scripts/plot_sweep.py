@@ -20,8 +20,8 @@ with NaN, undefined, or +-inf, diverged, are left out and counted in the caption
                         grouped by quantiles of the key) with the t interval over the
                         points of the bin, so the band includes the other keys' effect
 
-Colours and legend are those of scripts/plot_pairings.py: secure-secure black, pairings
-with one secure partner cool and solid, the others warm and dashed. Only points whose
+Colours and line styles are each pairing's in every figure (scripts/dyad_palette.py),
+and the legend that of scripts/plot_pairings.py. Only points whose
 point_status is done are plotted; an incomplete file says so in red. Exit status 2 for a
 file that is not a Dyad sweep, an unknown METRIC or KEY.
 
@@ -110,14 +110,18 @@ def point_stats(ds, sweep, pairings, metric):
     return mean.reshape(shape), half.reshape(shape), n.reshape(shape), not_finite, diverged
 
 
-def long_name(ds, metric):
-    value = ds[f"run_{metric}"].attrs.get("long_name", "")
-    return text_of(value).strip()
-
-
 def axis_label(ds, metric):
-    units = text_of(ds[f"run_{metric}"].attrs.get("units", "1"))
-    return metric if units in ("", "1") else f"{metric} ({units})"
+    """What a reader of the figure is shown: the long_name and unit, not run_NAME (week-1)."""
+    return pp.dyad_palette.axis_label(ds[f"run_{metric}"].attrs, metric)
+
+
+def heading_of(ds, metric):
+    """The long_name without its parenthetical detail, which the y axis keeps: the heading
+    is one line and a long_name such as gottman's late_a would run off the figure."""
+    import re
+
+    label = re.sub(r"\s*\([^)]*\)", "", axis_label(ds, metric)).strip()
+    return label[:1].upper() + label[1:]
 
 
 def number(v):
@@ -174,7 +178,12 @@ def style_axes(ax, xlabel, ylabel, show_x, show_y):
     if show_x:
         ax.set_xlabel(xlabel, fontsize=10)
     if show_y:
-        ax.set_ylabel(ylabel, fontsize=10)
+        import textwrap
+
+        # Wrapped to the panel's height: a long_name is often longer than the axis.
+        fig = ax.get_figure()
+        inches = ax.get_position().height * fig.get_figheight()
+        ax.set_ylabel("\n".join(textwrap.wrap(ylabel, max(20, int(inches * 12.5)))), fontsize=10)
     else:
         ax.tick_params(labelleft=False)
 
@@ -435,7 +444,6 @@ def main(argv=None):
             note = (f"INCOMPLETE FILE (status {status}): {n_done} of {sweep.n_points} points done; "
                     "only those are plotted")
         run = describe_sweep(ds, sweep, pairings, stem)
-        what = long_name(ds, metric)
         left_out = ""
         if not_finite:
             left_out = (f" {not_finite:,} couple value{'s' if not_finite != 1 else ''} not "
@@ -446,8 +454,8 @@ def main(argv=None):
         if sweep.mode == "lhs":
             keys = [xkey] if xkey else sweep.keys
             against = " and ".join(keys) if len(keys) <= 2 else "the swept keys"
-            heading = f"run_{metric} against {against}"
-            caption = (f"run_{metric}: {what}. Dots: mean over the couples of a pairing at one "
+            heading = f"{heading_of(ds, metric)} against {against}"
+            caption = (f"Variable run_{metric}. Dots: mean over the couples of a pairing at one "
                        "sweep point (Latin hypercube). Line: mean of those dots in quantile bins "
                        "of the key; band: 95% t interval over the points of the bin, so it "
                        "includes the effect of the other swept keys." + left_out)
@@ -456,8 +464,8 @@ def main(argv=None):
                          caption, note)
         else:
             xkey = xkey or sweep.keys[0]
-            heading = f"run_{metric} against {xkey}, by pairing"
-            caption = (f"run_{metric}: {what}. Line: mean over the couples of a pairing at each "
+            heading = f"{heading_of(ds, metric)} against {xkey}, by pairing"
+            caption = (f"Variable run_{metric}. Line: mean over the couples of a pairing at each "
                        "sweep point (dots). Band: 95% confidence interval of that mean, "
                        "mean ± t(0.975, n-1)·sd/√n, n = couples of the pairing at the point."
                        + left_out)
