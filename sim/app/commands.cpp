@@ -1,6 +1,8 @@
 #include "sim/app/commands.hpp"
 
 #include <fmt/core.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -40,6 +42,14 @@ std::atomic<int> stop_signal{0};
 extern "C" void on_stop_signal(int sig) {
   stop_signal = sig;
   stop_requested = true;
+}
+
+// A FILE.partial.new is a skeleton a killed run never finished building (the writer
+// renames it to FILE.partial once it is whole): nothing in it can be resumed. Removed
+// only under the claim, so never from under a live run.
+void remove_unpublished(const std::string& output) {
+  std::error_code ec;
+  fs::remove(output + ".partial.new", ec);
 }
 
 std::string utc_now() {
@@ -412,6 +422,14 @@ int validate(const RunArgs& args) {
 }
 
 int run(const RunArgs& args) {
+  // Before anything is claimed or created: a signal that arrived while the file was
+  // being made used to kill the run with the file half built. SIGHUP (a closed
+  // terminal, an ssh session lost) and SIGUSR1 (the warning batch schedulers such as
+  // Slurm send before the wall time) stop cleanly like SIGINT and SIGTERM.
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) std::signal(sig, on_stop_signal);
+  // A file-size limit (ulimit -f) then fails the write with EFBIG, which the writer
+  // reports, instead of killing the process before it can say anything.
+  std::signal(SIGXFSZ, SIG_IGN);
   const Config config = load(args);
   const RunSpec& spec = config.spec;
 
@@ -425,6 +443,7 @@ int run(const RunArgs& args) {
         fs::exists(args.resume + ".partial") ? args.resume + ".partial" : args.resume;
     const std::string final_path = partial.ends_with(".partial") ? partial.substr(0, partial.size() - 8) : partial;
     claim.emplace(final_path);
+    remove_unpublished(final_path);
     // Said now rather than at the final rename, which would refuse to replace it.
     if (fs::exists(final_path) && final_path != partial && !args.overwrite)
       throw InputError(final_path, 0, "--resume",
@@ -435,11 +454,27 @@ int run(const RunArgs& args) {
     // A pipeline (make, Snakemake) that always passes --resume reruns the command after
     // a complete run too: the file is what the command asks for, so that is success.
     if (file.status == "complete") {
+      if (partial != final_path) {
+        // A run killed between marking its file complete and the rename to FILE: the
+        // rename is all that is left, once every chunk has read back (its checksums).
+        (void)data_hash(partial);
+        const int moved = args.overwrite ? std::rename(partial.c_str(), final_path.c_str())
+                                         : ::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, final_path.c_str(),
+                                                       RENAME_NOREPLACE);
+        if (moved != 0)
+          throw std::runtime_error(fmt::format("cannot rename '{}' to '{}': {}", partial, final_path,
+                                               std::strerror(errno)));
+        fmt::print(stderr, "dyad: {} was complete: renamed to {}\n", partial, final_path);
+        return 0;
+      }
       fmt::print(stderr, "dyad: {} is complete: nothing to do\n", partial);
       return 0;
     }
     writer = H5Writer::reopen(partial, args.command_line);
     done = writer->points_done();
+    for (const int p : writer->points_damaged())
+      fmt::print(stderr, "dyad: {}: point {} was marked done but its data do not read back intact (checksum or "
+                         "digest mismatch): computing it again\n", partial, p);
   } else {
     check_output_target(config, args);
     if (args.fit_check) check_fit(config, footprint(config, args.block_size), "run");
@@ -450,6 +485,7 @@ int run(const RunArgs& args) {
       fmt::print(stderr, "dyad: took over the claim on {} of a run that ended without releasing it ({})\n",
                  spec.output, claim->taken_over());
     check_output_free(config, args.overwrite);
+    remove_unpublished(spec.output);
     Provenance provenance;
     provenance.dyad_version = dyad::version;
     provenance.git_commit = dyad::git_commit;
@@ -471,11 +507,6 @@ int run(const RunArgs& args) {
   RunControl control;
   control.stop = &stop_requested;
   control.on_day = [&progress](int days) { progress.day_done(days); };
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
-  // A file-size limit (ulimit -f) then fails the write with EFBIG, which the writer
-  // reports, instead of killing the process before it can say anything.
-  std::signal(SIGXFSZ, SIG_IGN);
 
   const auto start = std::chrono::steady_clock::now();
   int computed = 0, left = n_points - static_cast<int>(done.size());

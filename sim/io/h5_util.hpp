@@ -3,7 +3,11 @@
 #pragma once
 #include <hdf5.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -44,6 +48,25 @@ class QuietHdf5 {
   H5E_auto2_t func_ = nullptr;
   void* data_ = nullptr;
 };
+
+// The end of allocated space a file's superblock records (version 2 or 3, which the
+// 1.8 format writes, at offset 0), or 0 if it cannot be read. A run killed during a
+// flush can leave a superblock older than the metadata written before it (an "addr
+// overflow" past this end) or newer than the file's length ("truncated file"): the
+// writer keeps the file longer than every flush needs, so the bytes are there and
+// only this end is stale.
+inline std::uint64_t stored_eoa(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return 0;
+  unsigned char head[48] = {};
+  const bool read = ::pread(fd, head, sizeof head, 0) == static_cast<ssize_t>(sizeof head);
+  ::close(fd);
+  static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  if (!read || std::memcmp(head, signature, 8) != 0 || (head[8] != 2 && head[8] != 3) || head[9] != 8) return 0;
+  std::uint64_t eoa = 0;
+  for (int i = 7; i >= 0; --i) eoa = (eoa << 8) | head[28 + i];
+  return eoa;
+}
 
 // A system error as Dyad reports it, with a hint for the two a long run meets.
 inline std::string errno_text(int error) {
