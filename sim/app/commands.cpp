@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -448,6 +449,17 @@ int run(const RunArgs& args) {
     if (fs::exists(final_path) && final_path != partial && !args.overwrite)
       throw InputError(final_path, 0, "--resume",
                        fmt::format("'{}' exists; pass --overwrite to let the resumed run replace it", final_path));
+    // Every variable read once in a child first (chunk checksums verified on the way):
+    // a damaged file that would crash HDF5 is refused here instead (exit 2); a damaged
+    // point found by the checks of reopen() is computed again.
+    guarded(partial, [&] {
+      (void)read_dyad_file(partial);
+      try {
+        (void)data_hash(partial);
+      } catch (const InputError&) {  // a damaged chunk: reopen() finds the point
+      }
+      return 0;
+    });
     const DyadFile file = read_dyad_file(partial);
     check_model_version(partial, file, spec.model);
     check_same_config(partial, file.attributes.count("config") ? file.attributes.at("config") : "", config);
@@ -767,6 +779,33 @@ int summarize(const std::string& file, const std::string& format, const std::vec
     }
   }
   return 0;
+}
+
+int guarded(const std::string& file, const std::function<int()>& fn) {
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) return fn();  // no process to spare: read it here
+  if (child == 0) {
+    int code = 1;
+    try {
+      code = fn();
+    } catch (const InputError& e) {
+      std::fprintf(stderr, "dyad: error: %s\n", e.what());
+      code = 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "dyad: failed: %s\n", e.what());
+      code = 1;
+    }
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  throw InputError(file, 0, "",
+                   fmt::format("is damaged: reading it crashed the HDF5 library (signal {}, {}); the file is "
+                               "corrupt", WTERMSIG(status), strsignal(WTERMSIG(status))));
 }
 
 int inspect(const std::string& file) {

@@ -64,19 +64,22 @@ class Reader {
   [[noreturn]] void fail(const std::string& problem) const { throw InputError(path_, 0, "", problem); }
 
   // Whether a file that failed to read may be a run killed during a flush: a
-  // superblock whose end is not the file's length, and small enough to read into memory.
+  // superblock whose end is before the file's end (the writer keeps the file longer
+  // than any flush needs, so what the flush wrote is there), and small enough to read
+  // into memory. A file shorter than its superblock says is cut, and is not read
+  // (padding it, HDF5 crashed on the zeros).
   static bool may_be_stale(const std::string& path) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
     const std::uint64_t eoa = h5::stored_eoa(path);
-    return !ec && eoa > 0 && eoa != size && std::max<std::uint64_t>(size, eoa) <= max_read_bytes;
+    return !ec && eoa > 0 && eoa < size && size <= max_read_bytes;
   }
   void open_in_memory() {
     std::error_code ec;
     const std::uint64_t size = std::filesystem::file_size(path_, ec);
     const std::uint64_t eoa = h5::stored_eoa(path_);
-    if (ec || std::max(size, eoa) > max_read_bytes) return;
-    std::vector<char> image(std::max(size, eoa), '\0');
+    if (ec || eoa == 0 || eoa >= size || size > max_read_bytes) return;
+    std::vector<char> image(size, '\0');
     {
       std::FILE* in = std::fopen(path_.c_str(), "rb");
       if (!in) return;

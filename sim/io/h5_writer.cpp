@@ -638,15 +638,19 @@ struct H5Writer::Impl {
       hsize_t dims[H5S_MAX_RANK] = {};
       const int rank = H5Sget_simple_extent_dims(space.get(), dims, nullptr);
       std::vector<hsize_t> start(std::max(rank, 0), 0), count(dims, dims + std::max(rank, 0));
-      // A plain run's integer (couple) variables are written once with the skeleton, so
-      // they are the skeleton's; its traits and summaries are written again on resume.
+      // A plain run's integer and text (couple) variables are written once with the
+      // skeleton, so they are the skeleton's; its traits and summaries are written
+      // again on resume.
       const bool float_type = H5Tget_class(type.get()) == H5T_FLOAT;
       const bool per_point = (rank == 1 && dims[0] == total && (sweep || float_type)) ||
                              (rank == 2 && dims[1] == total && sweep) ||
                              (rank == 3 && sweep && dims[0] == static_cast<hsize_t>(n_points));
       if (p < 0) {
-        if (chunked || per_point || rank < 1 || name == "point_status" || name == "point_days_completed" ||
-            name == "point_message")
+        // Identity variables (couple, couple_pairing(_name), replicate, style_a/b,
+        // couple_point) are per couple but written once, with the skeleton, for every
+        // point: whole here, since a pending point's part is never written again.
+        if (chunked || rank < 1 || (per_point && (float_type || rank > 1)) || name == "point_status" ||
+            name == "point_days_completed" || name == "point_message")
           continue;
       } else if (rank == 1 && dims[0] == total) {  // (couple)
         start[0] = static_cast<hsize_t>(p) * n;
@@ -830,6 +834,14 @@ struct H5Writer::Impl {
       broken = true;
       discard_unpublished();
       throw std::runtime_error(fmt::format("{}: HDF5 error while closing: {}", partial, hdf5_message()));
+    }
+    // The room claimed for flushes goes once the file is closed and its superblock
+    // final (HDF5 does not always trim a file it did not extend itself), so that a
+    // closed file ends where its superblock says and a cut one is seen as cut.
+    if (building.empty()) {
+      const std::uint64_t end = h5::stored_eoa(partial);
+      std::error_code ec;
+      if (end > 0 && std::filesystem::file_size(partial, ec) > end && !ec) std::filesystem::resize_file(partial, end, ec);
     }
     discard_unpublished();
   }
