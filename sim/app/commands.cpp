@@ -564,9 +564,12 @@ int run(const RunArgs& args) {
   return 0;
 }
 
+void check_intact(const std::string& file);
+
 int summarize(const std::string& file, const std::string& format, const std::vector<std::string>& by,
               const std::string& reference_name) {
   const DyadFile f = read_dyad_file(file);
+  check_intact(file);
   if (f.status != "complete")
     fmt::print(stderr, "dyad: warning: {} is not complete (status {}): run summaries cover only the "
                        "days and points done\n", file, f.status);
@@ -808,8 +811,24 @@ int guarded(const std::string& file, const std::function<int()>& fn) {
                                "corrupt", WTERMSIG(status), strsignal(WTERMSIG(status))));
 }
 
+// A damaged file is named, with what is damaged, before anything is computed from it.
+void check_intact(const std::string& file) {
+  const std::vector<int> damaged = damaged_points(file);
+  if (damaged.empty()) return;
+  std::string points;
+  for (const int p : damaged)
+    if (p >= 0) points += fmt::format("{}{}", points.empty() ? "" : " ", p);
+  throw InputError(file, 0, "",
+                   fmt::format("is damaged: {}{}{} do not read back as written (a checksum or digest mismatch){}",
+                               damaged[0] < 0 ? "its coordinates" : "",
+                               damaged[0] < 0 && !points.empty() ? " and " : "",
+                               points.empty() ? "" : "the data of point(s) " + points,
+                               points.empty() ? "" : "; `dyad run CONFIG --resume` computes those points again"));
+}
+
 int inspect(const std::string& file) {
   const DyadFile f = read_dyad_file(file);
+  check_intact(file);
   fmt::print("file: {}\n", file);
   if (f.is_sweep())  // days written are per point: the points line below says what is there
     fmt::print("status: {}{}\n", f.status, f.status == "complete" ? "" : "  INCOMPLETE");

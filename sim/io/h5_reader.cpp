@@ -600,6 +600,44 @@ std::uint64_t data_hash(const std::string& path, bool in_memory) {
   return hash.h;
 }
 
+std::vector<int> damaged_points(const std::string& path) {
+  const QuietHdf5 quiet;
+  const Reader r(path, Reader::may_be_stale(path));
+  std::vector<int> damaged;
+  const bool sweep = r.has_attr("sweep_points");
+  const std::int64_t points = sweep ? r.int_attr("sweep_points") : 1;
+  const hssize_t couples = r.extent("couple");
+  if (points < 1 || couples < 0 || couples % points != 0) r.fail("couple does not hold the same couples per point");
+  const std::int64_t n = couples / points;
+  if (r.has_attr("dyad_skeleton_digest")) {
+    const auto digest = h5::point_digest(r.root(), -1, n, static_cast<int>(points), sweep, false);
+    const std::string stored = r.attr_text(r.root(), "dyad_skeleton_digest");
+    if (!digest || fmt::format("{}", *digest) != stored) damaged.push_back(-1);
+  }
+  if (!sweep) return damaged;
+  const auto status = r.values<std::int8_t>("point_status", H5T_NATIVE_INT8, points, "points");
+  std::vector<std::uint64_t> digests;
+  {
+    const Handle ds = r.open_dataset("point_status");
+    if (H5Aexists(ds.get(), "dyad_point_digest") > 0) {
+      const Handle attr(H5Aopen(ds.get(), "dyad_point_digest", H5P_DEFAULT), H5Aclose);
+      const Handle space(H5Aget_space(attr.get()), H5Sclose);
+      digests.assign(points, 0);
+      if (!attr || H5Sget_simple_extent_npoints(space.get()) != points ||
+          H5Aread(attr.get(), H5T_NATIVE_UINT64, digests.data()) < 0)
+        digests.clear();
+    }
+    H5Eclear2(H5E_DEFAULT);
+  }
+  for (int p = 0; p < points; ++p) {
+    if (status[p] != static_cast<std::int8_t>(PointStatus::done)) continue;
+    const auto digest = h5::point_digest(r.root(), p, n, static_cast<int>(points), true, true);
+    if (!digest || (!digests.empty() && *digest != digests[p])) damaged.push_back(p);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return damaged;
+}
+
 std::string stored_config(const std::string& path) {
   const QuietHdf5 quiet;
   const Reader r(path);
