@@ -422,6 +422,8 @@ int validate(const RunArgs& args) {
   return 0;
 }
 
+void check_intact(const std::string& file);
+
 int run(const RunArgs& args) {
   // Before anything is claimed or created: a signal that arrived while the file was
   // being made used to kill the run with the file half built. SIGHUP (a closed
@@ -469,7 +471,9 @@ int run(const RunArgs& args) {
       if (partial != final_path) {
         // A run killed between marking its file complete and the rename to FILE: the
         // rename is all that is left, once every chunk has read back (its checksums).
+        check_intact(partial);
         (void)data_hash(partial);
+        restore_length(partial);
         const int moved = args.overwrite ? std::rename(partial.c_str(), final_path.c_str())
                                          : ::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, final_path.c_str(),
                                                        RENAME_NOREPLACE);
@@ -479,6 +483,7 @@ int run(const RunArgs& args) {
         fmt::print(stderr, "dyad: {} was complete: renamed to {}\n", partial, final_path);
         return 0;
       }
+      check_intact(partial);
       fmt::print(stderr, "dyad: {} is complete: nothing to do\n", partial);
       return 0;
     }
@@ -563,8 +568,6 @@ int run(const RunArgs& args) {
   }
   return 0;
 }
-
-void check_intact(const std::string& file);
 
 int summarize(const std::string& file, const std::string& format, const std::vector<std::string>& by,
               const std::string& reference_name) {

@@ -77,6 +77,11 @@ std::uint64_t data_hash(const std::string& path);
 // (coordinates, identity variables) does not. Reads every done point's data.
 std::vector<int> damaged_points(const std::string& path);
 
+// Extends PATH to the end its superblock records when it is short of it by at most
+// what a run killed inside HDF5's close leaves missing (free space: zeros); else
+// leaves it as it is. For the owner of an unfinished run (under its claim) only.
+void restore_length(const std::string& path);
+
 // The resolved config stored in the file (root attribute "config"): for a sweep, the
 // config with its [sweep] section, as `dyad validate` printed it.
 std::string stored_config(const std::string& path);
