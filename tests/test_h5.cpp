@@ -230,7 +230,8 @@ TEST_CASE("H5Writer: a complete run reads back with the engine's numbers") {
     CHECK(tension->dims == std::vector<std::string>{"day", "couple"});
     CHECK(tension->shape == std::vector<std::uint64_t>{6, n});
     CHECK(tension->type == "float32");
-    CHECK(tension->storage_bytes == 6 * n * sizeof(float));
+    // One chunk, and its Fletcher32 sum.
+    CHECK(tension->storage_bytes == 6 * n * sizeof(float) + 4);
     const VariableInfo* mean = find("tension_mean");
     REQUIRE(mean != nullptr);
     CHECK(mean->dims == std::vector<std::string>{"day", "pairing"});
@@ -552,16 +553,18 @@ TEST_CASE("OutputClaim: one holder at a time, named to the next; released on des
   CHECK_FALSE(fs::exists(path + ".partial.lock"));
 }
 
-TEST_CASE("H5Writer: a writer that never finishes leaves PATH.partial marked failed") {
+TEST_CASE("H5Writer: a writer that never begins leaves nothing (the skeleton is built as PATH.partial.new)") {
   const RunSpec spec = h5_spec();
   const TempDir dir;
   const std::string path = dir.file("dropped.h5");
-  { H5Writer writer(path, provenance(spec)); }
-  CHECK_FALSE(fs::exists(path));
-  REQUIRE(fs::exists(path + ".partial"));
-  // Never begun: no layout, so not a readable Dyad file, but HDF5 and marked.
-  const H5File h5(path + ".partial");
-  CHECK(h5.attr_type("status").first == H5T_STRING);
+  {
+    H5Writer writer(path, provenance(spec));
+    // The skeleton is built under another name until it is whole.
+    CHECK(fs::exists(path + ".partial.new"));
+    CHECK_FALSE(fs::exists(path + ".partial"));
+  }
+  // Never begun: no layout, nothing to resume, so nothing is left.
+  for (const char* suffix : {"", ".partial", ".partial.new"}) CHECK_FALSE(fs::exists(path + suffix));
 }
 
 TEST_CASE("H5Writer: an uncreatable PATH.partial throws naming it") {
@@ -1028,70 +1031,55 @@ TEST_CASE("H5Writer sweep: a killed run (no close, no destructor) resumes to the
   CHECK(data_hash(path) == reference);
 }
 
-TEST_CASE("H5Writer sweep: a file-size limit fails the run cleanly; the points flushed stay readable and resume") {
+TEST_CASE("H5Writer sweep: a file-size limit fails the run cleanly at the skeleton, which holds all the space") {
   const Sweep s = test_sweep();
   const TempDir dir;
   const std::string whole = write_sweep(dir, "whole.h5");
   const std::uint64_t reference = data_hash(whole);
-  // The size of a file holding points 0 and 1: the limit lets the child flush those
-  // (with the writer's room claimed before each flush) but not finish point 2.
-  std::uintmax_t two_points = 0;
-  {
-    const std::string probe = dir.file("probe.h5");
-    H5Writer w(probe, provenance(sweep_spec()), s);
-    REQUIRE(run_points(w, s, {0, 1}) == RunStatus::complete);
-    REQUIRE(w.close(RunStatus::interrupted) == RunStatus::interrupted);
-    two_points = fs::file_size(probe + ".partial");
-  }
-  const std::string path = dir.file("limited.h5");
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    // As `dyad run` does: EFBIG instead of SIGXFSZ.
-    std::signal(SIGXFSZ, SIG_IGN);
-    const rlimit limit{two_points + 64 * 1024 + 512, two_points + 64 * 1024 + 512};
-    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
-    int code = 11;  // no failure at all
-    try {
-      H5Writer w(path, provenance(sweep_spec()), s);
+  const std::uintmax_t size = fs::file_size(whole);
+  // Every variable's space is allocated with the skeleton (H5D_ALLOC_TIME_EARLY), so a
+  // limit below the whole file stops the run before any point is claimed, and one above
+  // it never stops it: nothing done is ever lost to the limit.
+  for (const std::uintmax_t limit_bytes : {size / 2, size + 256 * 1024}) {
+    CAPTURE(limit_bytes);
+    const std::string path = dir.file(fmt::format("limited_{}.h5", limit_bytes));
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      // As `dyad run` does: EFBIG instead of SIGXFSZ.
+      std::signal(SIGXFSZ, SIG_IGN);
+      const rlimit limit{limit_bytes, limit_bytes};
+      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
+      int code = 11;  // no failure at all
       try {
-        run_points(w, s, {0, 1, 2});
-      } catch (const std::runtime_error& e) {
-        const std::string what = e.what();
-        code = what.find("File too large") != std::string::npos && what.find(path) != std::string::npos ? 0 : 12;
-        if (code) std::fprintf(stderr, "unexpected message: %s\n", e.what());
-        w.fail_point(2, e.what());
-        if (w.close(RunStatus::failed) != RunStatus::failed) code = 13;
+        H5Writer w(path, provenance(sweep_spec()), s);
+        try {
+          if (run_points(w, s, {0, 1, 2}) == RunStatus::complete && w.close(RunStatus::complete) == RunStatus::complete)
+            code = 20;
+        } catch (const std::runtime_error& e) {
+          const std::string what = e.what();
+          code = what.find("File too large") != std::string::npos && what.find(path) != std::string::npos ? 0 : 12;
+          if (code) std::fprintf(stderr, "unexpected message: %s\n", e.what());
+          if (w.close(RunStatus::failed) != RunStatus::failed) code = 13;
+        }
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "unexpected: %s\n", e.what());
+        code = 14;
       }
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "unexpected: %s\n", e.what());
-      code = 14;
+      // exit(), not _exit(): the exit handlers run, and must not touch the abandoned file.
+      std::exit(code);
     }
-    // exit(), not _exit(): the exit handlers run, and must not touch the abandoned file.
-    std::exit(code);
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    if (limit_bytes < size) {
+      CHECK(WEXITSTATUS(status) == 0);
+      for (const char* suffix : {"", ".partial", ".partial.new"}) CHECK_FALSE(fs::exists(path + suffix));
+    } else {
+      CHECK(WEXITSTATUS(status) == 20);
+      CHECK(data_hash(path) == reference);
+    }
   }
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  CHECK_FALSE(fs::exists(path));
-
-  // The file as its last flush left it: points 0 and 1 done, with the whole run's values.
-  const DyadFile limited = read_dyad_file(path + ".partial");
-  CHECK(limited.status == "running");
-  CHECK(limited.point_status == std::vector<std::int8_t>{1, 1, 0});
-  const DyadFile reference_file = read_dyad_file(whole);
-  const std::size_t per_point = reference_file.couple_pairing.size() / 3;
-  for (const auto& [name, values] : reference_file.summaries) {
-    REQUIRE(limited.summaries.count(name) == 1);
-    CHECK(bit_equal(limited.summaries.at(name).data(), values.data(), 2 * per_point));
-  }
-  // And --resume finishes it to the uninterrupted run's data.
-  const auto w = H5Writer::reopen(path);
-  REQUIRE(w->points_done() == std::vector<int>{0, 1});
-  CHECK(run_points(*w, s, {2}) == RunStatus::complete);
-  CHECK(w->close(RunStatus::complete) == RunStatus::complete);
-  CHECK(data_hash(path) == reference);
 }
 
 // Models whose couples can part (docs/output.md "Couples that part"): every daily metric of

@@ -2,8 +2,11 @@
 #include "sim/app/shard_commands.hpp"
 
 #include <fmt/core.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -43,6 +46,13 @@ extern "C" void on_stop_signal(int sig) {
   stop_requested = true;
 }
 
+// A FILE.partial.new is a skeleton a killed run never finished building (the writer
+// renames it to FILE.partial once it is whole): nothing in it can be resumed. Removed
+// only under the claim, so never from under a live run.
+void remove_unpublished(const std::string& output) {
+  std::error_code ec;
+  fs::remove(output + ".partial.new", ec);
+}
 
 // What `-o` may name: a regular file or nothing yet. rename(2) over a device node or a
 // FIFO would replace the node itself (as root, /dev/null), and an input named by any
@@ -417,7 +427,17 @@ int validate(const RunArgs& args) {
   return 0;
 }
 
+void check_intact(const std::string& file);
+
 int run(const RunArgs& args) {
+  // Before anything is claimed or created: a signal that arrived while the file was
+  // being made used to kill the run with the file half built. SIGHUP (a closed
+  // terminal, an ssh session lost) and SIGUSR1 (the warning batch schedulers such as
+  // Slurm send before the wall time) stop cleanly like SIGINT and SIGTERM.
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) std::signal(sig, on_stop_signal);
+  // A file-size limit (ulimit -f) then fails the write with EFBIG, which the writer
+  // reports, instead of killing the process before it can say anything.
+  std::signal(SIGXFSZ, SIG_IGN);
   const Config config = load(args);
   const RunSpec& spec = config.spec;
   std::optional<shard::ShardSpec> sh;
@@ -433,10 +453,22 @@ int run(const RunArgs& args) {
         fs::exists(args.resume + ".partial") ? args.resume + ".partial" : args.resume;
     const std::string final_path = partial.ends_with(".partial") ? partial.substr(0, partial.size() - 8) : partial;
     claim.emplace(final_path);
+    remove_unpublished(final_path);
     // Said now rather than at the final rename, which would refuse to replace it.
     if (fs::exists(final_path) && final_path != partial && !args.overwrite)
       throw InputError(final_path, 0, "--resume",
                        fmt::format("'{}' exists; pass --overwrite to let the resumed run replace it", final_path));
+    // Every variable read once in a child first (chunk checksums verified on the way):
+    // a damaged file that would crash HDF5 is refused here instead (exit 2); a damaged
+    // point found by the checks of reopen() is computed again.
+    guarded(partial, [&] {
+      (void)read_dyad_file(partial);
+      try {
+        (void)data_hash(partial);
+      } catch (const InputError&) {  // a damaged chunk: reopen() finds the point
+      }
+      return 0;
+    });
     const DyadFile file = read_dyad_file(partial);
     check_model_version(partial, file, spec.model);
     // Checked before reopen(), which marks the file running again.
@@ -453,11 +485,30 @@ int run(const RunArgs& args) {
     // A pipeline (make, Snakemake) that always passes --resume reruns the command after
     // a complete run too: the file is what the command asks for, so that is success.
     if (file.status == "complete") {
+      if (partial != final_path) {
+        // A run killed between marking its file complete and the rename to FILE: the
+        // rename is all that is left, once every chunk has read back (its checksums).
+        check_intact(partial);
+        (void)data_hash(partial);
+        restore_length(partial);
+        const int moved = args.overwrite ? std::rename(partial.c_str(), final_path.c_str())
+                                         : ::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, final_path.c_str(),
+                                                       RENAME_NOREPLACE);
+        if (moved != 0)
+          throw std::runtime_error(fmt::format("cannot rename '{}' to '{}': {}", partial, final_path,
+                                               std::strerror(errno)));
+        fmt::print(stderr, "dyad: {} was complete: renamed to {}\n", partial, final_path);
+        return 0;
+      }
+      check_intact(partial);
       fmt::print(stderr, "dyad: {} is complete: nothing to do\n", partial);
       return 0;
     }
     writer = sh ? H5Writer::reopen(partial, *sh, args.command_line) : H5Writer::reopen(partial, args.command_line);
     done = writer->points_done();
+    for (const int p : writer->points_damaged())
+      fmt::print(stderr, "dyad: {}: point {} was marked done but its data do not read back intact (checksum or "
+                         "digest mismatch): computing it again\n", partial, p);
   } else {
     // A shard's checks and claim are those of its own file.
     Config named = config;
@@ -481,6 +532,7 @@ int run(const RunArgs& args) {
       fmt::print(stderr, "dyad: took over the claim on {} of a run that ended without releasing it ({})\n",
                  output, claim->taken_over());
     check_output_free(named, args.overwrite);
+    remove_unpublished(output);
     Provenance provenance;
     provenance.dyad_version = dyad::version;
     provenance.git_commit = dyad::git_commit;
@@ -506,14 +558,6 @@ int run(const RunArgs& args) {
   RunControl control;
   control.stop = &stop_requested;
   control.on_day = [&progress](int days) { progress.day_done(days); };
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
-  // SLURM's --signal=B:USR1@120 warns a job before its wall time: stop as for TERM,
-  // the days done flushed and the file marked interrupted, resumable.
-  std::signal(SIGUSR1, on_stop_signal);
-  // A file-size limit (ulimit -f) then fails the write with EFBIG, which the writer
-  // reports, instead of killing the process before it can say anything.
-  std::signal(SIGXFSZ, SIG_IGN);
 
   const auto start = std::chrono::steady_clock::now();
   int computed = 0, left = n_points - static_cast<int>(done.size());
@@ -563,6 +607,7 @@ int run(const RunArgs& args) {
 int summarize(const std::string& file, const std::string& format, const std::vector<std::string>& by,
               const std::string& reference_name) {
   const DyadFile f = read_dyad_file(file);
+  check_intact(file);
   if (f.status != "complete")
     fmt::print(stderr, "dyad: warning: {} is not complete (status {}): run summaries cover only the "
                        "days and points done\n", file, f.status);
@@ -806,8 +851,51 @@ void inspect_merge_sources(const std::string& file, const DyadFile& f) {
 }
 }  // namespace
 
+int guarded(const std::string& file, const std::function<int()>& fn) {
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) return fn();  // no process to spare: read it here
+  if (child == 0) {
+    int code = 1;
+    try {
+      code = fn();
+    } catch (const InputError& e) {
+      std::fprintf(stderr, "dyad: error: %s\n", e.what());
+      code = 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "dyad: failed: %s\n", e.what());
+      code = 1;
+    }
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  throw InputError(file, 0, "",
+                   fmt::format("is damaged: reading it crashed the HDF5 library (signal {}, {}); the file is "
+                               "corrupt", WTERMSIG(status), strsignal(WTERMSIG(status))));
+}
+
+// A damaged file is named, with what is damaged, before anything is computed from it.
+void check_intact(const std::string& file) {
+  const std::vector<int> damaged = damaged_points(file);
+  if (damaged.empty()) return;
+  std::string points;
+  for (const int p : damaged)
+    if (p >= 0) points += fmt::format("{}{}", points.empty() ? "" : " ", p);
+  throw InputError(file, 0, "",
+                   fmt::format("is damaged: {}{}{} do not read back as written (a checksum or digest mismatch){}",
+                               damaged[0] < 0 ? "its coordinates" : "",
+                               damaged[0] < 0 && !points.empty() ? " and " : "",
+                               points.empty() ? "" : "the data of point(s) " + points,
+                               points.empty() ? "" : "; `dyad run CONFIG --resume` computes those points again"));
+}
+
 int inspect(const std::string& file) {
   const DyadFile f = read_dyad_file(file);
+  check_intact(file);
   fmt::print("file: {}\n", file);
   if (f.is_sweep())  // days written are per point: the points line below says what is there
     fmt::print("status: {}{}\n", f.status, f.status == "complete" ? "" : "  INCOMPLETE");

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,11 @@ int plan(const RunArgs& args);
 // (empty: secure-secure when the file has it, else the first pairing, with a note).
 int summarize(const std::string& file, const std::string& format, const std::vector<std::string>& by,
               const std::string& reference = "");
+// Runs fn (a command reading FILE) in a child process and returns its exit status.
+// HDF5 can die on a damaged file (SIGSEGV, SIGABRT inside libhdf5: corrupt metadata
+// it follows without checks); in a child that ends in exit 2 and a message naming
+// FILE instead of a crash. Also the InputError -> 2, other error -> 1 of main().
+int guarded(const std::string& file, const std::function<int()>& fn);
 int inspect(const std::string& file);
 
 struct MergeArgs {

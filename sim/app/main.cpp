@@ -239,8 +239,8 @@ int dispatch(int argc, char** argv) {
     if (p.help) return 0;
     if (!p.vm.count("file")) throw dyad::InputError("command line", 0, "", "dyad " + command + ": give a FILE");
     const std::string file = p.vm["file"].as<std::string>();
-    if (command == "inspect") return dyad::app::inspect(file);
-    if (command == "analyze") return dyad::app::analyze(file);
+    if (command == "inspect") return dyad::app::guarded(file, [&] { return dyad::app::inspect(file); });
+    if (command == "analyze") return dyad::app::guarded(file, [&] { return dyad::app::analyze(file); });
     const std::string format = p.vm["format"].as<std::string>();
     if (format != "table" && format != "csv" && format != "json")
       throw dyad::InputError("command line", 0, "--format", "expected table, csv or json, got '" + format + "'");
@@ -251,7 +251,8 @@ int dispatch(int argc, char** argv) {
         if (!key.empty()) by.push_back(key);
       if (by.empty()) throw dyad::InputError("command line", 0, "--by", "give KEY[,KEY]");
     }
-    return dyad::app::summarize(file, format, by, p.vm.count("reference") ? p.vm["reference"].as<std::string>() : "");
+    const std::string reference = p.vm.count("reference") ? p.vm["reference"].as<std::string>() : "";
+    return dyad::app::guarded(file, [&] { return dyad::app::summarize(file, format, by, reference); });
   }
   if (command == "export") {
     po::options_description o("options");

@@ -8,9 +8,14 @@
 #include <hdf5_hl.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <utility>
+
+// HDF5's metadata checksum (lookup3), exported by libhdf5 but not declared publicly.
+extern "C" std::uint32_t H5_checksum_metadata(const void* data, std::size_t len, std::uint32_t initval);
 
 namespace dyad {
 namespace {
@@ -22,11 +27,25 @@ using h5::QuietHdf5;
 constexpr std::int64_t schema_version = 1;
 // Bytes per read when hashing: whole datasets can be gigabytes, rows are small.
 constexpr std::uint64_t hash_read_bytes = std::uint64_t{16} << 20;
+// The most one variable or attribute may ask to be read into memory. A corrupt or
+// hostile file can declare any extent (a size of 2^60 died of bad_alloc inside the
+// reader); every extent is also checked against the file's own attributes (couples,
+// points) where they say what it must be, and this bounds the rest.
+constexpr std::uint64_t max_read_bytes = std::uint64_t{4} << 30;
+// What a run killed inside HDF5's close can leave missing at the end (see
+// Reader::may_be_stale); HDF5's metadata aggregator gives back at most its block (2 KiB
+// by default), the writer's margin is 64 KiB.
+constexpr std::uint64_t max_missing_bytes = 64 * 1024;
+// Pairings and styles are names a config lists by hand.
+constexpr hssize_t max_names = 1 << 20;
 
 // An open Dyad file; every check throws InputError naming it.
 class Reader {
  public:
-  explicit Reader(std::string path) : path_(std::move(path)) {
+  // in_memory: the file is read into memory and opened from there with its
+  // superblock's end of allocated space set to cover all of it (a run killed during a
+  // flush left that end stale; see h5::stored_eoa), never changing the file itself.
+  explicit Reader(std::string path, bool in_memory = false) : path_(std::move(path)) {
     namespace fs = std::filesystem;
     std::error_code ec;
     if (!fs::exists(path_, ec)) fail("no such file");
@@ -36,7 +55,8 @@ class Reader {
     const htri_t hdf5 = H5Fis_hdf5(path_.c_str());
     if (hdf5 < 0) fail(fmt::format("cannot be read: {}", hdf5_message()));
     if (hdf5 == 0) fail("not an HDF5 file, so not a Dyad output");
-    file_ = Handle(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    if (in_memory) open_in_memory();
+    else file_ = Handle(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (!file_) fail(fmt::format("cannot be opened as HDF5: {}", hdf5_message()));
     if (H5Aexists(root(), "dyad_schema_version") <= 0)
       fail("an HDF5 file but not a Dyad output (no root attribute dyad_schema_version)");
@@ -46,6 +66,59 @@ class Reader {
   }
 
   [[noreturn]] void fail(const std::string& problem) const { throw InputError(path_, 0, "", problem); }
+
+  // Whether a file that failed to read may be a run killed during a flush: a
+  // superblock whose end is before the file's end (the writer keeps the file longer
+  // than any flush needs, so what the flush wrote is there), and small enough to read
+  // into memory. Or shorter than its superblock says by at most one block of HDF5's
+  // metadata aggregator: a run killed inside HDF5's close, after it gave that block back
+  // and cut the file, but before it rewrote the superblock (3 of 400 random SIGKILLs);
+  // the missing bytes were free space, read as zeros. A file cut by more is not read.
+  static bool may_be_stale(const std::string& path) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    const std::uint64_t eoa = h5::stored_eoa(path);
+    return !ec && eoa > 0 && eoa != size && eoa <= size + max_missing_bytes && size <= max_read_bytes;
+  }
+  void open_in_memory() {
+    std::error_code ec;
+    const std::uint64_t size = std::filesystem::file_size(path_, ec);
+    const std::uint64_t eoa = h5::stored_eoa(path_);
+    if (ec || eoa == 0 || eoa > size + max_missing_bytes || size > max_read_bytes) return;
+    std::vector<char> image(std::max(size, eoa), '\0');
+    {
+      std::FILE* in = std::fopen(path_.c_str(), "rb");
+      if (!in) return;
+      const std::size_t got = std::fread(image.data(), 1, size, in);
+      std::fclose(in);
+      if (got != size) return;
+    }
+    // The end is moved in the image's superblock (version 2: the end of file address
+    // at byte 28, the Jenkins checksum of bytes 0-43 at byte 44; HDF5's own checksum
+    // routine, exported by libhdf5 since 1.8.7): HDF5's H5Fincrement_filesize would do
+    // it, but only through a file driver that writes to disk.
+    const std::uint64_t end = image.size();
+    for (int i = 0; i < 8; ++i) image[28 + i] = static_cast<char>((end >> (8 * i)) & 0xff);
+    const std::uint32_t sum = H5_checksum_metadata(image.data(), 44, 0);
+    for (int i = 0; i < 4; ++i) image[44 + i] = static_cast<char>((sum >> (8 * i)) & 0xff);
+    image_ = std::move(image);
+    const hid_t id = H5LTopen_file_image(image_.data(), image_.size(),
+                                         H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE);
+    if (id >= 0) file_ = Handle(id, H5Fclose);
+    H5Eclear2(H5E_DEFAULT);
+  }
+  // Before allocating for `count` values of `element` bytes each.
+  void check_bytes(const std::string& name, hssize_t count, std::size_t element) const {
+    if (count < 0 || element == 0 || static_cast<std::uint64_t>(count) > max_read_bytes / element)
+      fail(fmt::format("{} declares {} values of {} bytes, more than a Dyad output holds (corrupt?)", name, count,
+                       element));
+  }
+  // The number of values of dataset `name`, without reading them; -1 if it has none.
+  hssize_t extent(const std::string& name) const {
+    const Handle ds = open_dataset(name);
+    const Handle space(ok(H5Dget_space(ds.get()), name), H5Sclose);
+    return ok(H5Sget_simple_extent_npoints(space.get()), name);
+  }
   template <class T>
   T ok(T status, const std::string& what) const {
     if (status < 0) fail(fmt::format("cannot read {}: {}", what, hdf5_message()));
@@ -64,6 +137,7 @@ class Reader {
     const Handle type(ok(H5Aget_type(attr.get()), name), H5Tclose);
     const Handle space(ok(H5Aget_space(attr.get()), name), H5Sclose);
     const hssize_t count = ok(H5Sget_simple_extent_npoints(space.get()), name);
+    check_bytes(name, count, std::max<std::size_t>(8, H5Tget_size(type.get())));
     const H5T_class_t cls = H5Tget_class(type.get());
     if (cls == H5T_STRING) {
       if (count < 1) return "";
@@ -199,6 +273,7 @@ class Reader {
     const Handle space(ok(H5Dget_space(ds.get()), name), H5Sclose);
     const hssize_t count = ok(H5Sget_simple_extent_npoints(space.get()), name);
     if (H5Tget_class(type.get()) != H5T_STRING) fail(fmt::format("variable {} does not hold strings", name));
+    check_bytes(name, count, std::max<std::size_t>(sizeof(char*), H5Tget_size(type.get())));
     std::vector<std::string> out;
     if (H5Tis_variable_str(type.get()) > 0) {
       std::vector<char*> values(count, nullptr);
@@ -217,11 +292,15 @@ class Reader {
     return out;
   }
 
+  // expected >= 0: the count the file's attributes imply, checked before allocating.
   template <class T>
-  std::vector<T> values(const std::string& name, hid_t mem_type) const {
+  std::vector<T> values(const std::string& name, hid_t mem_type, hssize_t expected = -1,
+                        const char* of = "couples") const {
     const Handle ds = open_dataset(name);
     const Handle space(ok(H5Dget_space(ds.get()), name), H5Sclose);
     const hssize_t count = ok(H5Sget_simple_extent_npoints(space.get()), name);
+    if (expected >= 0 && count != expected) fail(fmt::format("{} has {} values for {} {}", name, count, expected, of));
+    check_bytes(name, count, sizeof(T));
     std::vector<T> out(count);
     ok(H5Dread(ds.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), name);
     return out;
@@ -229,6 +308,7 @@ class Reader {
 
  private:
   std::string path_;
+  std::vector<char> image_;  // open_in_memory(): the file's bytes, which file_ reads
   Handle file_;
 };
 
@@ -271,7 +351,7 @@ void read_sweep(const Reader& r, DyadFile& f) {
   f.sweep_values.assign(points, std::vector<double>(f.sweep_keys.size()));
   for (std::size_t k = 0; k < f.sweep_keys.size(); ++k) {
     const std::string name = sweep_variable_name(f.sweep_keys[k]);
-    const auto values = r.values<double>(name, H5T_NATIVE_DOUBLE);
+    const auto values = r.values<double>(name, H5T_NATIVE_DOUBLE, points, "points");
     if (static_cast<std::int64_t>(values.size()) != points)
       r.fail(fmt::format("{} has {} values for {} points", name, values.size(), points));
     for (std::int64_t p = 0; p < points; ++p) f.sweep_values[p][k] = values[p];
@@ -281,18 +361,22 @@ void read_sweep(const Reader& r, DyadFile& f) {
       r.fail(fmt::format("{} has {} values for {} points", name, values.size(), points));
     return values;
   };
-  f.point_status = per_point("point_status", r.values<std::int8_t>("point_status", H5T_NATIVE_INT8));
+  for (const char* name : {"point_status", "point_message", "point_days_completed"})
+    if (const hssize_t count = r.extent(name); count != points)
+      r.fail(fmt::format("{} has {} values for {} points", name, count, points));
+  f.point_status = r.values<std::int8_t>("point_status", H5T_NATIVE_INT8, points, "points");
   f.point_message = per_point("point_message", r.strings("point_message"));
-  f.point_days_completed =
-      per_point("point_days_completed", r.values<std::int32_t>("point_days_completed", H5T_NATIVE_INT32));
+  f.point_days_completed = r.values<std::int32_t>("point_days_completed", H5T_NATIVE_INT32, points, "points");
+  for (const auto d : f.point_days_completed)
+    if (d < 0 || d > f.days) r.fail(fmt::format("point_days_completed holds {}, but the run has {} days", d, f.days));
   // Sensitivity designs (sobol, morris): the role of every point.
   if (f.sweep_mode == "sobol" || f.sweep_mode == "morris") {
-    f.design_role = per_point("design_role", r.values<std::int8_t>("design_role", H5T_NATIVE_INT8));
-    f.design_row = per_point("design_row", r.values<std::int32_t>("design_row", H5T_NATIVE_INT32));
-    f.design_step = per_point("design_step", r.values<std::int32_t>("design_step", H5T_NATIVE_INT32));
-    f.design_key = per_point("design_key", r.values<std::int32_t>("design_key", H5T_NATIVE_INT32));
+    f.design_role = r.values<std::int8_t>("design_role", H5T_NATIVE_INT8, points, "points");
+    f.design_row = r.values<std::int32_t>("design_row", H5T_NATIVE_INT32, points, "points");
+    f.design_step = r.values<std::int32_t>("design_step", H5T_NATIVE_INT32, points, "points");
+    f.design_key = r.values<std::int32_t>("design_key", H5T_NATIVE_INT32, points, "points");
   }
-  f.couple_point = r.values<std::int32_t>("couple_point", H5T_NATIVE_INT32);
+  f.couple_point = r.values<std::int32_t>("couple_point", H5T_NATIVE_INT32, static_cast<hssize_t>(n));
   if (f.couple_point.size() != n)
     r.fail(fmt::format("couple_point has {} values for {} couples", f.couple_point.size(), n));
   for (const auto p : f.couple_point)
@@ -329,9 +413,20 @@ void check_required(const Reader& r, const DyadFile& f) {
 
 }  // namespace
 
+DyadFile read_dyad_file(const std::string& path, bool in_memory);
+
 DyadFile read_dyad_file(const std::string& path) {
+  try {
+    return read_dyad_file(path, false);
+  } catch (const InputError&) {
+    if (!Reader::may_be_stale(path)) throw;
+  }
+  return read_dyad_file(path, true);
+}
+
+DyadFile read_dyad_file(const std::string& path, bool in_memory) {
   const QuietHdf5 quiet;
-  const Reader r(path);
+  const Reader r(path, in_memory);
   DyadFile f;
   f.path = path;
 
@@ -351,6 +446,10 @@ DyadFile read_dyad_file(const std::string& path) {
   f.status = f.attributes.at("status");
   f.days = static_cast<int>(r.int_attr("days"));
   f.days_completed = static_cast<int>(r.int_attr("days_completed"));
+  if (r.int_attr("days") < 0 || r.int_attr("days") > std::numeric_limits<std::int32_t>::max())
+    r.fail(fmt::format("root attribute days is {}", r.int_attr("days")));
+  if (f.days_completed < 0 || f.days_completed > f.days)
+    r.fail(fmt::format("days_completed is {}, but the run has {} days", f.days_completed, f.days));
 
   for (const auto& name : r.dataset_names()) {
     const Handle ds = r.open_dataset(name);
@@ -367,8 +466,29 @@ DyadFile read_dyad_file(const std::string& path) {
   }
 
   check_required(r, f);
+  if (const hssize_t count = r.extent("pairing"); count > max_names)
+    r.fail(fmt::format("pairing declares {} pairings (corrupt?)", count));
+  if (const hssize_t count = r.extent("style"); count > max_names)
+    r.fail(fmt::format("style declares {} styles (corrupt?)", count));
+  if (const hssize_t count = r.extent("day"); count != f.days)
+    r.fail(fmt::format("day has {} values, but the run has {} days", count, f.days));
   f.pairings = r.strings("pairing");
-  f.couple_pairing = r.values<std::int32_t>("couple_pairing", H5T_NATIVE_INT32);
+  // The couples the file's own attributes imply; every per-couple extent is checked
+  // against them before anything is allocated for it.
+  const hssize_t couples = r.extent("couple");
+  // A shard holds its own pieces of the points (shard_* attributes), not whole points.
+  if (r.has_attr("couples_per_pairing") && !r.has_attr("shard_count")) {
+    const std::int64_t points = r.has_attr("sweep_points") ? r.int_attr("sweep_points") : 1;
+    const std::int64_t per_pairing = r.int_attr("couples_per_pairing");
+    if (points < 1 || points > std::numeric_limits<std::int32_t>::max() || per_pairing < 0 ||
+        per_pairing > std::numeric_limits<std::int32_t>::max())
+      r.fail(fmt::format("sweep_points {} or couples_per_pairing {} is out of range", points, per_pairing));
+    const std::int64_t expected = per_pairing * static_cast<std::int64_t>(f.pairings.size()) * points;
+    if (couples != expected)
+      r.fail(fmt::format("couple has {} values; couples_per_pairing {} x {} pairings x {} points make {}", couples,
+                         per_pairing, f.pairings.size(), points, expected));
+  }
+  f.couple_pairing = r.values<std::int32_t>("couple_pairing", H5T_NATIVE_INT32, couples);
   for (const auto p : f.couple_pairing)
     if (p < 0 || p >= static_cast<std::int32_t>(f.pairings.size()))
       r.fail(fmt::format("couple_pairing holds {}, but there are {} pairings", p, f.pairings.size()));
@@ -377,10 +497,10 @@ DyadFile read_dyad_file(const std::string& path) {
       r.fail(fmt::format("{} has {} values for {} couples", name, values.size(), f.couple_pairing.size()));
     return values;
   };
-  f.replicate = per_couple("replicate", r.values<std::int32_t>("replicate", H5T_NATIVE_INT32));
+  f.replicate = per_couple("replicate", r.values<std::int32_t>("replicate", H5T_NATIVE_INT32, couples));
   f.styles = r.strings("style");
-  f.style_a = per_couple("style_a", r.values<std::int8_t>("style_a", H5T_NATIVE_INT8));
-  f.style_b = per_couple("style_b", r.values<std::int8_t>("style_b", H5T_NATIVE_INT8));
+  f.style_a = per_couple("style_a", r.values<std::int8_t>("style_a", H5T_NATIVE_INT8, couples));
+  f.style_b = per_couple("style_b", r.values<std::int8_t>("style_b", H5T_NATIVE_INT8, couples));
   for (const auto* side : {&f.style_a, &f.style_b})
     for (const auto s : *side)
       if (s < 0 || s >= static_cast<int>(f.styles.size()))
@@ -388,7 +508,7 @@ DyadFile read_dyad_file(const std::string& path) {
   for (const auto& v : f.variables) {
     if (v.name.rfind("run_", 0) != 0) continue;
     const std::string metric = v.name.substr(4);
-    auto values = r.values<double>(v.name, H5T_NATIVE_DOUBLE);
+    auto values = r.values<double>(v.name, H5T_NATIVE_DOUBLE, couples);
     if (values.size() != f.couple_pairing.size())
       r.fail(fmt::format("{} has {} values for {} couples", v.name, values.size(), f.couple_pairing.size()));
     f.summary_names.push_back(metric);
@@ -397,7 +517,7 @@ DyadFile read_dyad_file(const std::string& path) {
   for (const char* name : {"anxiety_a", "avoidance_a", "anxiety_b", "avoidance_b"}) {
     if (std::none_of(f.variables.begin(), f.variables.end(), [&](const VariableInfo& v) { return v.name == name; }))
       continue;
-    auto values = r.values<double>(name, H5T_NATIVE_DOUBLE);
+    auto values = r.values<double>(name, H5T_NATIVE_DOUBLE, couples);
     if (values.size() != f.couple_pairing.size())
       r.fail(fmt::format("{} has {} values for {} couples", name, values.size(), f.couple_pairing.size()));
     f.traits[name] = std::move(values);
@@ -418,11 +538,28 @@ int DyadFile::sweep_key_index(const std::string& key) const {
   return -1;
 }
 
+std::uint64_t data_hash(const std::string& path, bool in_memory);
+
 std::uint64_t data_hash(const std::string& path) {
+  try {
+    return data_hash(path, false);
+  } catch (const InputError&) {
+    if (!Reader::may_be_stale(path)) throw;
+  }
+  return data_hash(path, true);
+}
+
+std::uint64_t data_hash(const std::string& path, bool in_memory) {
   const QuietHdf5 quiet;
-  const Reader r(path);
+  const Reader r(path, in_memory);
   std::vector<std::string> names = r.dataset_names();
   std::sort(names.begin(), names.end());
+  // Only the days the file says are written: an unfinished file may declare years of
+  // days it never wrote (hashing the fill values of a mostly empty file took 143 s). A
+  // complete file has written every day, so its hash is that of all of them.
+  std::uint64_t days_written = std::numeric_limits<std::uint64_t>::max();
+  if (r.has_attr("status") && r.attr_text(r.root(), "status") != "complete" && r.has_attr("days_completed"))
+    days_written = static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.int_attr("days_completed")));
   Fnv1a hash;
   std::vector<unsigned char> buffer;
   for (const auto& name : names) {
@@ -436,16 +573,23 @@ std::uint64_t data_hash(const std::string& path) {
     // Read in slabs of whole rows with the file's own type as the memory type: the
     // bytes hashed are the stored bytes, whatever the chunking.
     const Handle space(r.ok(H5Dget_space(ds.get()), name), H5Sclose);
-    const std::vector<std::uint64_t> dims = r.shape(ds.get(), name);
+    const std::vector<std::uint64_t> declared = r.shape(ds.get(), name);
     const std::size_t element = H5Tget_size(type.get());
-    if (dims.empty()) {
+    if (element == 0 || element > 1024) r.fail(fmt::format("{} has values of {} bytes", name, element));
+    if (declared.empty()) {
       buffer.resize(element);
       r.ok(H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()), name);
       hash.add(buffer.data(), element);
       continue;
     }
+    std::vector<std::uint64_t> dims = declared;
+    if (dims.size() == 2 && name != "day" && r.dim_names(ds.get(), name, 2)[0] == "day")
+      dims[0] = std::min(dims[0], days_written);
     std::uint64_t row = element;
-    for (std::size_t d = 1; d < dims.size(); ++d) row *= dims[d];
+    for (std::size_t d = 1; d < dims.size(); ++d) {
+      if (dims[d] != 0 && row > max_read_bytes / dims[d]) r.fail(fmt::format("{} declares rows too large to read", name));
+      row *= dims[d];
+    }
     if (row == 0 || dims[0] == 0) continue;
     const std::uint64_t rows_per_read = std::max<std::uint64_t>(1, hash_read_bytes / row);
     for (std::uint64_t first = 0; first < dims[0]; first += rows_per_read) {
@@ -461,6 +605,54 @@ std::uint64_t data_hash(const std::string& path) {
     }
   }
   return hash.h;
+}
+
+std::vector<int> damaged_points(const std::string& path) {
+  const QuietHdf5 quiet;
+  const Reader r(path, Reader::may_be_stale(path));
+  std::vector<int> damaged;
+  // Shards and merges carry no digests (H5Writer digests_on): their chunks' checksums
+  // are checked as they are read.
+  if (r.has_attr("shard_count") || r.has_attr("merge")) return damaged;
+  const bool sweep = r.has_attr("sweep_points");
+  const std::int64_t points = sweep ? r.int_attr("sweep_points") : 1;
+  const hssize_t couples = r.extent("couple");
+  if (points < 1 || couples < 0 || couples % points != 0) r.fail("couple does not hold the same couples per point");
+  const std::int64_t n = couples / points;
+  if (r.has_attr("dyad_skeleton_digest")) {
+    const auto digest = h5::point_digest(r.root(), -1, n, static_cast<int>(points), sweep, false);
+    const std::string stored = r.attr_text(r.root(), "dyad_skeleton_digest");
+    if (!digest || fmt::format("{}", *digest) != stored) damaged.push_back(-1);
+  }
+  if (!sweep) return damaged;
+  const auto status = r.values<std::int8_t>("point_status", H5T_NATIVE_INT8, points, "points");
+  std::vector<std::uint64_t> digests;
+  {
+    const Handle ds = r.open_dataset("point_status");
+    if (H5Aexists(ds.get(), "dyad_point_digest") > 0) {
+      const Handle attr(H5Aopen(ds.get(), "dyad_point_digest", H5P_DEFAULT), H5Aclose);
+      const Handle space(H5Aget_space(attr.get()), H5Sclose);
+      digests.assign(points, 0);
+      if (!attr || H5Sget_simple_extent_npoints(space.get()) != points ||
+          H5Aread(attr.get(), H5T_NATIVE_UINT64, digests.data()) < 0)
+        digests.clear();
+    }
+    H5Eclear2(H5E_DEFAULT);
+  }
+  for (int p = 0; p < points; ++p) {
+    if (status[p] != static_cast<std::int8_t>(PointStatus::done)) continue;
+    const auto digest = h5::point_digest(r.root(), p, n, static_cast<int>(points), true, true);
+    if (!digest || (!digests.empty() && *digest != digests[p])) damaged.push_back(p);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return damaged;
+}
+
+void restore_length(const std::string& path) {
+  const std::uint64_t eoa = h5::stored_eoa(path);
+  std::error_code ec;
+  const std::uint64_t size = std::filesystem::file_size(path, ec);
+  if (!ec && eoa > size && eoa <= size + max_missing_bytes) std::filesystem::resize_file(path, eoa, ec);
 }
 
 std::string stored_config(const std::string& path) {

@@ -72,6 +72,16 @@ DyadFile read_dyad_file(const std::string& path);
 // in name order: equal for bit-identical runs whatever the thread count.
 std::uint64_t data_hash(const std::string& path);
 
+// Points marked done whose data do not read back as written (a chunk's Fletcher32 sum
+// or the point's digest, docs/reliability.md), ascending; -1 first if the skeleton
+// (coordinates, identity variables) does not. Reads every done point's data.
+std::vector<int> damaged_points(const std::string& path);
+
+// Extends PATH to the end its superblock records when it is short of it by at most
+// what a run killed inside HDF5's close leaves missing (free space: zeros); else
+// leaves it as it is. For the owner of an unfinished run (under its claim) only.
+void restore_length(const std::string& path);
+
 // The resolved config stored in the file (root attribute "config"): for a sweep, the
 // config with its [sweep] section, as `dyad validate` printed it.
 std::string stored_config(const std::string& path);

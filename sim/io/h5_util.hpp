@@ -3,8 +3,15 @@
 #pragma once
 #include <hdf5.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
+#include <optional>
+#include <vector>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -44,6 +51,25 @@ class QuietHdf5 {
   H5E_auto2_t func_ = nullptr;
   void* data_ = nullptr;
 };
+
+// The end of allocated space a file's superblock records (version 2 or 3, which the
+// 1.8 format writes, at offset 0), or 0 if it cannot be read. A run killed during a
+// flush can leave a superblock older than the metadata written before it (an "addr
+// overflow" past this end) or newer than the file's length ("truncated file"): the
+// writer keeps the file longer than every flush needs, so the bytes are there and
+// only this end is stale.
+inline std::uint64_t stored_eoa(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return 0;
+  unsigned char head[48] = {};
+  const bool read = ::pread(fd, head, sizeof head, 0) == static_cast<ssize_t>(sizeof head);
+  ::close(fd);
+  static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  if (!read || std::memcmp(head, signature, 8) != 0 || (head[8] != 2 && head[8] != 3) || head[9] != 8) return 0;
+  std::uint64_t eoa = 0;
+  for (int i = 7; i >= 0; --i) eoa = (eoa << 8) | head[28 + i];
+  return eoa;
+}
 
 // A system error as Dyad reports it, with a hint for the two a long run meets.
 inline std::string errno_text(int error) {
@@ -112,5 +138,103 @@ class Handle {
   hid_t id_ = H5I_INVALID_HID;
   Closer close_ = nullptr;
 };
+
+// Point p's data as stored, read back (see H5Writer: dyad_point_digest): every
+// chunked variable's part of p when chunked_too (HDF5 checks each chunk's Fletcher32
+// sum as it reads it) and an FNV-1a digest of p's part of every contiguous variable,
+// which carry no filter, in name order; nullopt when a read fails. p = -1: the
+// skeleton instead (coordinates, identity variables, style definitions, swept
+// values), whole; the per-point bookkeeping, which changes as the run goes, left out.
+// n: couples of one point.
+inline std::optional<std::uint64_t> point_digest(hid_t file_id, int p, std::int64_t n, int n_points, bool sweep,
+                                               bool chunked_too) {
+  std::vector<std::string> names;
+  auto collect = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+    static_cast<std::vector<std::string>*>(out)->push_back(name);
+    return 0;
+  };
+  if (H5Literate(file_id, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names) < 0) return std::nullopt;
+  const hsize_t total = static_cast<hsize_t>(n) * static_cast<hsize_t>(n_points);
+  std::uint64_t h = 1469598103934665603ull;
+  std::vector<unsigned char> buffer;
+  for (const auto& name : names) {
+    const hid_t raw = H5Dopen2(file_id, name.c_str(), H5P_DEFAULT);
+    if (raw < 0) return std::nullopt;
+    const Handle ds(raw, H5Dclose);
+    const Handle type(H5Dget_type(ds.get()), H5Tclose);
+    const Handle space(H5Dget_space(ds.get()), H5Sclose);
+    const Handle dcpl(H5Dget_create_plist(ds.get()), H5Pclose);
+    if (!type || !space || !dcpl) return std::nullopt;
+    // Variable-length strings live in HDF5's global heap, outside the variable's
+    // storage: hashed by their text, so a damaged heap is caught too.
+    const bool text = H5Tget_class(type.get()) == H5T_STRING;
+    if (text && H5Tis_variable_str(type.get()) <= 0) continue;
+    const bool chunked = H5Pget_layout(dcpl.get()) == H5D_CHUNKED;
+    if (chunked && !chunked_too) continue;
+    hsize_t dims[H5S_MAX_RANK] = {};
+    const int rank = H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+    std::vector<hsize_t> start(std::max(rank, 0), 0), count(dims, dims + std::max(rank, 0));
+    // A plain run's integer and text (couple) variables are written once with the
+    // skeleton, so they are the skeleton's; its traits and summaries are written
+    // again on resume.
+    const bool float_type = H5Tget_class(type.get()) == H5T_FLOAT;
+    const bool per_point = (rank == 1 && dims[0] == total && (sweep || float_type)) ||
+                           (rank == 2 && dims[1] == total && sweep) ||
+                           (rank == 3 && sweep && dims[0] == static_cast<hsize_t>(n_points));
+    if (p < 0) {
+      // Identity variables (couple, couple_pairing(_name), replicate, style_a/b,
+      // couple_point) are per couple but written once, with the skeleton, for every
+      // point: whole here, since a pending point's part is never written again.
+      if (chunked || rank < 1 || (per_point && (float_type || rank > 1)) || name == "point_status" ||
+          name == "point_days_completed" || name == "point_message")
+        continue;
+    } else if (rank == 1 && dims[0] == total) {  // (couple)
+      start[0] = static_cast<hsize_t>(p) * n;
+      count[0] = n;
+    } else if (rank == 2 && dims[1] == total && sweep) {  // (day, couple)
+      start[1] = static_cast<hsize_t>(p) * n;
+      count[1] = n;
+    } else if (rank == 3 && sweep && dims[0] == static_cast<hsize_t>(n_points)) {  // (point, day, pairing)
+      start[0] = static_cast<hsize_t>(p);
+      count[0] = 1;
+    } else if (!chunked || sweep) {
+      continue;  // not per point
+    }
+    hsize_t values = 1;
+    for (const hsize_t c : count) values *= c;
+    if (values == 0) continue;
+    const std::size_t element = H5Tget_size(type.get());
+    // A slab at a time, so that a long daily point is never read whole into memory.
+    const hsize_t rows = std::max<hsize_t>(1, (hsize_t{16} << 20) / std::max<hsize_t>(1, values / count[0] * element));
+    for (hsize_t first = 0; first < count[0]; first += rows) {
+      std::vector<hsize_t> s = start, c = count;
+      s[0] = start[0] + first;
+      c[0] = std::min(rows, count[0] - first);
+      hsize_t part = 1;
+      for (const hsize_t x : c) part *= x;
+      if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, s.data(), nullptr, c.data(), nullptr) < 0)
+        return std::nullopt;
+      const Handle mem(H5Screate_simple(1, &part, nullptr), H5Sclose);
+      if (text) {
+        std::vector<char*> strings(part, nullptr);
+        if (H5Dread(ds.get(), type.get(), mem.get(), space.get(), H5P_DEFAULT, strings.data()) < 0)
+          return std::nullopt;
+        for (const char* one : strings)
+          for (const char* c = one ? one : ""; ; ++c) {
+            h = (h ^ static_cast<unsigned char>(*c)) * 1099511628211ull;
+            if (!*c) break;
+          }
+        H5Dvlen_reclaim(type.get(), mem.get(), H5P_DEFAULT, strings.data());
+        continue;
+      }
+      buffer.resize(part * element);
+      if (H5Dread(ds.get(), type.get(), mem.get(), space.get(), H5P_DEFAULT, buffer.data()) < 0) return std::nullopt;
+      if (!chunked)
+        for (const unsigned char b : buffer) h = (h ^ b) * 1099511628211ull;
+    }
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return h;
+}
 
 }  // namespace dyad::h5

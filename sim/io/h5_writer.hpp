@@ -156,6 +156,10 @@ class H5Writer final : public Sink {
   // complete result stays in PATH.partial.
   void allow_replace(bool replace);
 
+  // After reopen(): points the file marked done whose data did not read back intact (a
+  // chunk's Fletcher32 sum or the point's digest did not match); they are pending now
+  // and run again.
+  std::vector<int> points_damaged() const;
   // Points whose status is done, ascending (a plain run: {0} only once complete).
   std::vector<int> points_done() const;
   bool is_sweep() const;

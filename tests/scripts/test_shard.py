@@ -167,7 +167,12 @@ def check_usr1_resume(exe, tmp):
     reference, _ = inspect_hash(exe, ref)
     proc = subprocess.Popen([str(exe), "run", str(config), "-o", str(d / "run.h5"), "-q", "--shard", "2/2"],
                             stderr=subprocess.PIPE, text=True)
-    time.sleep(0.8)
+    # Signalled as soon as the shard's .partial exists (the skeleton is published before
+    # the first day), not after a fixed sleep: on an idle machine the run can end first.
+    partial_file = d / "run.shard-2-of-2.h5.partial"
+    deadline = time.time() + 30
+    while not partial_file.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
     proc.send_signal(signal.SIGUSR1)
     _, err = proc.communicate(timeout=60)
     partial = d / "run.shard-2-of-2.h5.partial"
