@@ -41,7 +41,7 @@ struct BasicParams {
   Real gs = 0.25;              // self gained when autonomy is granted
   Real w_dist = 0.02, k_refuse = 0.05;
   // Appraisal (P1-P4)
-  Real sigma_p = 0.5, lam = 0.10, mu = 0.006;
+  Real sigma_p = 0.5, lam = 0.10, mu = 0.004;
   // Distress (D1, D2)
   Real rD = 0.90, w1 = 0.50, w2 = 0.20, w3 = 0.50, soothe = 0.02;
   // Coping (C1-C3)
@@ -49,17 +49,17 @@ struct BasicParams {
   Real k_dw = 0.10, k_demand = 0.05;
   // Tension and onset (T5, T6)
   Real rT = 0.97, k_toward = 0.03;
-  Real p_disagree = 0.01, beta = 14.0, thT = 0.85;
+  Real p_disagree = 0.008, beta = 14.0, thT = 0.85;
   // Conflict (G1-G8)
   Real a0 = 0.5, a1 = 0.35, a2 = 0.4;
-  Real r_u = 0.1, sigma_u = 0.4;
-  Real inf_pos = 0.4, inf_neg = 0.3;    // bilinear influence slopes (G2)
-  Real k_neg = 0.06, k_pos = 0.01;
+  Real r_u = 0, sigma_u = 0.35;
+  Real inf_pos = 0.4, inf_neg = 0.2;    // bilinear influence slopes (G2)
+  Real k_neg = 0.02, k_pos = 0;
   Real D_flood = 0.8;
   int brk = 2;                             // break length in ticks (G5)
   Real r0 = 0.5, psi = 0.4;
   Real thEnd = 0.25;
-  Real stonewall = 0.3, p_disengage = 0.2, cool_exit = 0.5;
+  Real stonewall = 0.4, p_disengage = 0.2, cool_exit = 0.5;
   Real cool = 0.15, calm_rate = 0.3;     // break: T and D relief per tick (G8)
   // Satisfaction (Q1)
   Real sat_rate = 0.01, sat0 = 0.7;
@@ -67,26 +67,26 @@ struct BasicParams {
   // Version 2 (docs/model.md "Version 2"). Each value set to its `version1()` value
   // gives the equations of version 1 bit for bit (tests/test_model_equations.cpp).
   // Recovery (F10): every state can be left.
-  Real flex_floor = 0.7;       // residual flexibility of the least flexible, Fr = floor + (1 - floor) F (V1)
+  Real flex_floor = 0.8;       // residual flexibility of the least flexible, Fr = floor + (1 - floor) F (V1)
   Real wait_floor = 0.7;       // the flexible wait's own floor, Fw = floor + (1 - floor) F (V1b, B1): S4
   Real nb0 = 0.05;             // narrative baseline at x = 0 (V2, P4)
-  Real nb_x = 0.25;            // narrative baseline per unit anxiety (V2, P4)
-  Real night_T = 0.5;          // share of tension a night's sleep takes away (E0)
+  Real nb_x = 0.3;            // narrative baseline per unit anxiety (V2, P4)
+  Real night_T = 0.4;          // share of tension a night's sleep takes away (E0)
   Real night_D = 0.5;          // share of distress a night's sleep takes away (E0)
   // Demand-withdraw inside a conflict (F4)
   Real dw_pursue = 1.0;        // pursuit of a partner who stays while the other leaves, times x (1 - v) (C4)
-  Real leave_first = 0.0;      // share of walk-outs that come before the conflict could resolve (G7c)
-  Real leave_x = 0.9;          // walking out lost per unit anxiety: the fearful stay and fight more than the dismissing (G7b)
+  Real leave_first = 1.0;      // share of walk-outs that come before the conflict could resolve (G7c)
+  Real leave_x = 1.0;          // walking out lost per unit anxiety: the fearful stay and fight more than the dismissing (G7b)
   // Graded onset (F11): disagreements rise with both partners' anxiety.
   Real dis_x = 1.0;            // disagreement rise per unit of summed anxiety (T6)
   // Heterogeneity beyond attachment (F13): lognormal stress, mean 1 (E3).
   Real stress_couple = 0.3;    // sd of log stress between couples (E3)
   Real stress_day = 0.3;       // sd of log stress from day to day (E3)
-  Real resp_sd = 0.3;         // sd of responsiveness between persons (H1, R1)
+  Real resp_sd = 0.25;         // sd of responsiveness between persons (H1, R1)
   Real sat_base = 0.6;         // felt satisfaction at no deficit, tension or distress (Q1)
-  Real sat_sd = 0.2;          // sd of the personal satisfaction baseline (H2, Q1)
-  Real sat_x = 0.15;           // satisfaction baseline lost per unit anxiety (H2, Q1)
-  Real sat_v = 0.05;           // satisfaction baseline lost per unit avoidance (H2, Q1)
+  Real sat_sd = 0.25;          // sd of the personal satisfaction baseline (H2, Q1)
+  Real sat_x = 0.2;           // satisfaction baseline lost per unit anxiety (H2, Q1)
+  Real sat_v = 0.1;           // satisfaction baseline lost per unit avoidance (H2, Q1)
   // Dissolution (F14), Rusbult's investment model (K1-K4).
   int dissolution = 1;         // 1: couples can part (K4); 0: every couple stays
   Real k_commit = 0.033;       // daily rate at which commitment follows satisfaction (K1)
@@ -95,10 +95,10 @@ struct BasicParams {
   Real alt0 = 0.2;             // quality of alternatives at x = v = 0 (H3, K2)
   Real alt_x = 0.5;            // alternatives lost per unit anxiety (H3)
   Real alt_v = 0.1;            // alternatives gained per unit avoidance (H3)
-  Real alt_sd = 0.1;           // sd of alternatives between persons (H3)
+  Real alt_sd = 0.15;           // sd of alternatives between persons (H3)
   Real c_mid = 0.25;            // couple commitment at which the hazard is half its top (K3)
   Real c_s = 0.07;             // width of the hazard's fall with commitment (K3)
-  Real h_max = 0.01;           // daily hazard of parting at the lowest commitment (K3)
+  Real h_max = 0.008;           // daily hazard of parting at the lowest commitment (K3)
 };
 using Params = BasicParams<double>;
 
