@@ -17,6 +17,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDYAD_WERROR=ON \
       -DDYAD_SANITIZE=address,undefined >/dev/null
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  LSAN_OPTIONS=suppressions="$here/tests/lsan_suppressions.txt" \
   ctest --test-dir build-asan --output-on-failure
 
 echo "== ThreadSanitizer: the threaded engine and the writer thread"
