@@ -630,15 +630,17 @@ std::vector<int> damaged_points(const std::string& path) {
   if (points < 1 || couples < 0 || couples % points != 0) r.fail("couple does not hold the same couples per point");
   const std::int64_t n = couples / points;
   if (r.has_attr("dyad_skeleton_digest")) {
-    const auto digest = h5::point_digest(r.root(), -1, n, static_cast<int>(points), sweep, false);
+    const auto digest = h5::point_digest(r.root(), -1, n, static_cast<int>(points), sweep, h5::Chunked::skip);
     const std::string stored = r.attr_text(r.root(), "dyad_skeleton_digest");
     if (!digest || fmt::format("{}", *digest) != stored) damaged.push_back(-1);
   }
   if (!sweep) return damaged;
   const auto status = r.values<std::int8_t>("point_status", H5T_NATIVE_INT8, points, "points");
   std::vector<std::uint64_t> digests;
+  h5::Chunked chunked = h5::Chunked::check;
   {
     const Handle ds = r.open_dataset("point_status");
+    if (H5Aexists(ds.get(), h5::digest_hashes_chunks_attr) > 0) chunked = h5::Chunked::hash;
     if (H5Aexists(ds.get(), "dyad_point_digest") > 0) {
       const Handle attr(H5Aopen(ds.get(), "dyad_point_digest", H5P_DEFAULT), H5Aclose);
       const Handle space(H5Aget_space(attr.get()), H5Sclose);
@@ -651,7 +653,7 @@ std::vector<int> damaged_points(const std::string& path) {
   }
   for (int p = 0; p < points; ++p) {
     if (status[p] != static_cast<std::int8_t>(PointStatus::done)) continue;
-    const auto digest = h5::point_digest(r.root(), p, n, static_cast<int>(points), true, true);
+    const auto digest = h5::point_digest(r.root(), p, n, static_cast<int>(points), true, chunked);
     if (!digest || (!digests.empty() && *digest != digests[p])) damaged.push_back(p);
   }
   H5Eclear2(H5E_DEFAULT);

@@ -139,15 +139,22 @@ class Handle {
   Closer close_ = nullptr;
 };
 
-// Point p's data as stored, read back (see H5Writer: dyad_point_digest): every
-// chunked variable's part of p when chunked_too (HDF5 checks each chunk's Fletcher32
-// sum as it reads it) and an FNV-1a digest of p's part of every contiguous variable,
-// which carry no filter, in name order; nullopt when a read fails. p = -1: the
-// skeleton instead (coordinates, identity variables, style definitions, swept
-// values), whole; the per-point bookkeeping, which changes as the run goes, left out.
-// n: couples of one point.
+// What point_digest does with the chunked variables. Each chunk's Fletcher32 sum is
+// checked as HDF5 reads it, but the chunk index (a version 1 B-tree) has no checksum: a
+// flipped bit in a key hides a chunk, which then reads as its fill value without an
+// error (tests/scripts/crash_trials.py flip trial, seed 54426). So the digest hashes
+// the values too; `check` only reads them, for digests written before they did.
+enum class Chunked { skip, check, hash };
+// The point_status attribute that says a file's dyad_point_digest hashes chunked values.
+inline constexpr const char* digest_hashes_chunks_attr = "dyad_point_digest_hashes_chunks";
+
+// Point p's data as stored, read back (see H5Writer: dyad_point_digest): an FNV-1a
+// digest of p's part of every variable (chunked ones as `chunked` says), in name
+// order; nullopt when a read fails. p = -1: the skeleton instead (coordinates,
+// identity variables, style definitions, swept values), whole; the per-point
+// bookkeeping, which changes as the run goes, left out. n: couples of one point.
 inline std::optional<std::uint64_t> point_digest(hid_t file_id, int p, std::int64_t n, int n_points, bool sweep,
-                                               bool chunked_too) {
+                                               Chunked chunked_data) {
   std::vector<std::string> names;
   auto collect = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
     static_cast<std::vector<std::string>*>(out)->push_back(name);
@@ -170,7 +177,7 @@ inline std::optional<std::uint64_t> point_digest(hid_t file_id, int p, std::int6
     const bool text = H5Tget_class(type.get()) == H5T_STRING;
     if (text && H5Tis_variable_str(type.get()) <= 0) continue;
     const bool chunked = H5Pget_layout(dcpl.get()) == H5D_CHUNKED;
-    if (chunked && !chunked_too) continue;
+    if (chunked && chunked_data == Chunked::skip) continue;
     hsize_t dims[H5S_MAX_RANK] = {};
     const int rank = H5Sget_simple_extent_dims(space.get(), dims, nullptr);
     std::vector<hsize_t> start(std::max(rank, 0), 0), count(dims, dims + std::max(rank, 0));
@@ -229,7 +236,7 @@ inline std::optional<std::uint64_t> point_digest(hid_t file_id, int p, std::int6
       }
       buffer.resize(part * element);
       if (H5Dread(ds.get(), type.get(), mem.get(), space.get(), H5P_DEFAULT, buffer.data()) < 0) return std::nullopt;
-      if (!chunked)
+      if (!chunked || chunked_data == Chunked::hash)
         for (const unsigned char b : buffer) h = (h ^ b) * 1099511628211ull;
     }
   }

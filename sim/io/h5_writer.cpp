@@ -696,14 +696,16 @@ struct H5Writer::Impl {
   // p = -1: the skeleton instead, every contiguous variable that is not per point
   // (coordinates, style definitions, swept values), whole; the per-point bookkeeping
   // (point_status, point_days_completed), which changes as the run goes, is left out.
-  std::optional<std::uint64_t> read_point(int p, bool chunked_too) const {
-    return h5::point_digest(file.get(), p, n, n_points, sweep, chunked_too);
+  std::optional<std::uint64_t> read_point(int p, h5::Chunked chunked) const {
+    return h5::point_digest(file.get(), p, n, n_points, sweep, chunked);
   }
   std::vector<std::uint64_t> digests;  // per point (sweep), 0 where not done
   std::vector<int> damaged;            // reopen(): done points whose data did not read back intact
   void write_digests() const {
     number_attr(status_ds.get(), "dyad_point_digest", H5T_STD_U64LE, H5T_NATIVE_UINT64, digests.data(),
                 digests.size());
+    const std::uint8_t yes = 1;
+    number_attr(status_ds.get(), h5::digest_hashes_chunks_attr, H5T_STD_U8LE, H5T_NATIVE_UINT8, &yes, 1);
   }
   static constexpr const char* skeleton_digest_attr = "dyad_skeleton_digest";
   // The digests read a point as n couples at p n (read_point); a shard's pieces and a
@@ -1592,6 +1594,8 @@ std::unique_ptr<H5Writer> H5Writer::reopen(std::string path, const std::string& 
           H5Aread(attr.get(), H5T_NATIVE_UINT64, w.digests.data()) >= 0)
         have_digests = true;
     }
+    const h5::Chunked chunked =
+        H5Aexists(w.status_ds.get(), h5::digest_hashes_chunks_attr) > 0 ? h5::Chunked::hash : h5::Chunked::check;
     H5Eclear2(H5E_DEFAULT);
     if (H5Lexists(root, "couple", H5P_DEFAULT) > 0) {
       const Handle couple = w.handle(H5Dopen2(root, "couple", H5P_DEFAULT), H5Dclose, "couple");
@@ -1600,8 +1604,13 @@ std::unique_ptr<H5Writer> H5Writer::reopen(std::string path, const std::string& 
     }
     for (int p = 0; p < w.n_points; ++p) {
       if (w.status[p] != PointStatus::done) continue;
-      const auto digest = w.read_point(p, true);
-      if (digest && (!have_digests || *digest == w.digests[p])) continue;
+      const auto digest = w.read_point(p, chunked);
+      if (digest && (!have_digests || *digest == w.digests[p])) {
+        // An older file's digest left the chunked values out: digested again with them,
+        // since the attribute marks every digest of the file as hashing them.
+        if (chunked != h5::Chunked::hash) w.digests[p] = w.read_point(p, h5::Chunked::hash).value_or(0);
+        continue;
+      }
       w.status[p] = PointStatus::pending;
       w.point_days[p] = 0;
       w.digests[p] = 0;
@@ -1623,7 +1632,7 @@ std::unique_ptr<H5Writer> H5Writer::reopen(std::string path, const std::string& 
   if (H5Aexists(root, Impl::skeleton_digest_attr) > 0) {
     std::uint64_t stored = 0;
     const Handle attr = w.handle(H5Aopen(root, Impl::skeleton_digest_attr, H5P_DEFAULT), H5Aclose, "digest");
-    const auto digest = w.read_point(-1, false);
+    const auto digest = w.read_point(-1, h5::Chunked::skip);
     if (H5Aread(attr.get(), H5T_NATIVE_UINT64, &stored) < 0 || !digest || *digest != stored)
       fail(file, "its coordinates or point variables do not read back as written (a checksum or digest "
                  "mismatch): the file is damaged; run it again without --resume");
@@ -1729,7 +1738,7 @@ void H5Writer::begin(const RunLayout& layout, const float* traits) {
   w.begun = true;
   w.point_started = false;
   if (!w.building.empty() && w.digests_on()) {
-    const auto digest = w.read_point(-1, false);
+    const auto digest = w.read_point(-1, h5::Chunked::skip);
     if (!digest) w.ok(-1, "reading back the coordinates");
     w.number_attr(w.file.get(), Impl::skeleton_digest_attr, H5T_STD_U64LE, H5T_NATIVE_UINT64, &*digest);
   }
@@ -1856,7 +1865,7 @@ void H5Writer::finish(const double* summary, RunStatus status, int days_complete
       // The digest reaches the disk before the mark: a flush writes in no order the
       // writer controls, and a kill during one that wrote the mark but not the digest
       // left a done point that read as damaged (1 of 400 random SIGKILLs).
-      const auto digest = w.read_point(w.point, false);
+      const auto digest = w.read_point(w.point, h5::Chunked::hash);
       if (!digest) w.ok(-1, "reading back a point's data");
       w.digests[w.point] = *digest;
       w.write_digests();
