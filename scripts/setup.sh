@@ -13,6 +13,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   help2man r-base-core r-cran-ncdf4
   slurm-wlm munge
+  openmpi-bin libopenmpi-dev
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -29,4 +30,4 @@ fi
 build=${1:-"$here/build"}
 shift || true
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
-cmake --build "$build" -j "$(nproc)"
+cmake --build "$build" -j "${DYAD_JOBS:-$(nproc)}"
