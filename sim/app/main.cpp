@@ -54,6 +54,9 @@ commands:
   dyad COMMAND --help   options of one command
   dyad --version
 
+mpirun -np R dyad run CONFIG: rank 0 writes the one output, ranks 1 .. R-1 compute its
+work units (docs/cluster.md "MPI"; `dyad --version` says whether this dyad has MPI)
+
 exit status: 0 done, 1 failed while running, 2 bad input, 130/143/138 interrupted (INT/TERM/USR1)
 )";
 
@@ -114,7 +117,8 @@ int dispatch(int argc, char** argv) {
     return 0;
   }
   if (args[0] == "--version") {
-    std::cout << "dyad " << dyad::version << " (" << dyad::git_commit << ")\n";
+    std::cout << "dyad " << dyad::version << " (" << dyad::git_commit << ")\n"
+              << "mpi: " << dyad::app::mpi::built_with() << "\n";
     return 0;
   }
   const std::string command = args[0];

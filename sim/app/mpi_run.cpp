@@ -28,6 +28,7 @@ namespace dyad::app::mpi {
 
 #ifndef DYAD_MPI
 
+std::string built_with() { return "no (built without MPI)"; }
 Session::Session(int&, char**&) {}
 Session::~Session() = default;
 int rank() { return 0; }
@@ -215,6 +216,14 @@ Session::Session(int& argc, char**& argv) {
 
 Session::~Session() {
   if (initialized) MPI_Finalize();
+}
+
+std::string built_with() {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+  int length = 0;
+  MPI_Get_library_version(text, &length);
+  const std::string line(text, static_cast<std::size_t>(length));
+  return "yes, " + line.substr(0, line.find_first_of(",\n"));
 }
 
 int rank() { return world_rank; }

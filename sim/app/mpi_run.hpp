@@ -8,6 +8,7 @@
 #pragma once
 #include <atomic>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "sim/app/commands.hpp"
@@ -25,6 +26,10 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 };
+
+// "no (built without MPI)", or the MPI library's version line: what `dyad --version`
+// prints, and how tests/scripts/test_mpi.py knows whether to run.
+std::string built_with();
 
 int rank();  // 0 without MPI
 int size();  // 1 without MPI
