@@ -13,6 +13,9 @@ packages=(
   clang-14 libclang-rt-14-dev
   help2man r-base-core r-cran-ncdf4
   slurm-wlm munge
+  # mpirun -np R dyad run (docs/cluster.md "MPI"). Never libhdf5-openmpi-dev: it would
+  # switch pkg-config's hdf5 to the MPI flavour, and rank 0 alone writes, with the serial one.
+  openmpi-bin libopenmpi-dev
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -29,4 +32,4 @@ fi
 build=${1:-"$here/build"}
 shift || true
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
-cmake --build "$build" -j "$(nproc)"
+cmake --build "$build" -j "${DYAD_JOBS:-$(nproc)}"

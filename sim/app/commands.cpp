@@ -1,5 +1,6 @@
 #include "sim/app/commands.hpp"
 #include "sim/app/shard_commands.hpp"
+#include "sim/app/mpi_run.hpp"
 
 #include <fmt/core.h>
 #include <fcntl.h>
@@ -438,6 +439,15 @@ int run(const RunArgs& args) {
   // A file-size limit (ulimit -f) then fails the write with EFBIG, which the writer
   // reports, instead of killing the process before it can say anything.
   std::signal(SIGXFSZ, SIG_IGN);
+  // Ranks of one mpirun split the run by work units already; a shard of it as well
+  // would need N output files from one job.
+  const bool distributed = mpi::size() > 1;
+  if (distributed && args.shard_count > 0)
+    throw InputError("command line", 0, "--shard",
+                     fmt::format("cannot be combined with mpirun of {} ranks: run `mpirun -np R dyad run CONFIG` "
+                                 "for the whole run in one file, or `dyad run CONFIG --shard I/N` without mpirun "
+                                 "(or with -np 1)",
+                                 mpi::size()));
   const Config config = load(args);
   const RunSpec& spec = config.spec;
   std::optional<shard::ShardSpec> sh;
@@ -562,7 +572,18 @@ int run(const RunArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   int computed = 0, left = n_points - static_cast<int>(done.size());
   bool interrupted = false;
-  for (int p = 0; p < n_points && !interrupted; ++p) {
+  if (distributed) {
+    try {
+      interrupted = mpi::distribute(config, *writer, done, stop_requested, computed);
+    } catch (const std::exception& e) {
+      try {
+        writer->close(RunStatus::failed);
+      } catch (const std::exception&) {
+      }
+      throw std::runtime_error(fmt::format("{} (the points done are kept in {})", e.what(), writer->partial_path()));
+    }
+  }
+  for (int p = 0; p < n_points && !interrupted && !distributed; ++p) {
     if (std::find(done.begin(), done.end(), p) != done.end()) continue;
     progress.point_started(p, left--);
     writer->start_point(p);
@@ -597,9 +618,10 @@ int run(const RunArgs& args) {
   if (!args.quiet) {
     const double couple_ticks = static_cast<double>(spec.total_couples()) * spec.days * computed *
                                 param_value(config.model_params, "ticks_per_day", 1);
-    fmt::print(stderr, "dyad: wrote {} ({} points x {} couples x {} days in {:.1f} s, {:.3g} couple-ticks/s, {} threads)\n",
-               writer->final_path(), n_points, spec.total_couples(), spec.days, seconds,
-               couple_ticks / seconds, exec.threads);
+    fmt::print(stderr, "dyad: wrote {} ({} points x {} couples x {} days in {:.1f} s, {:.3g} couple-ticks/s, {})\n",
+               writer->final_path(), n_points, spec.total_couples(), spec.days, seconds, couple_ticks / seconds,
+               distributed ? fmt::format("{} MPI ranks computing", mpi::size() - 1)
+                           : fmt::format("{} threads", exec.threads));
   }
   return 0;
 }

@@ -14,6 +14,7 @@
 #include "sim/app/bench.hpp"
 #include "sim/app/commands.hpp"
 #include "sim/app/export_command.hpp"
+#include "sim/app/mpi_run.hpp"
 #include "sim/app/targets.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/version.hpp"
@@ -52,6 +53,9 @@ commands:
 
   dyad COMMAND --help   options of one command
   dyad --version
+
+mpirun -np R dyad run CONFIG: rank 0 writes the one output, ranks 1 .. R-1 compute its
+work units (docs/cluster.md "MPI"; `dyad --version` says whether this dyad has MPI)
 
 exit status: 0 done, 1 failed while running, 2 bad input, 130/143/138 interrupted (INT/TERM/USR1)
 )";
@@ -113,7 +117,8 @@ int dispatch(int argc, char** argv) {
     return 0;
   }
   if (args[0] == "--version") {
-    std::cout << "dyad " << dyad::version << " (" << dyad::git_commit << ")\n";
+    std::cout << "dyad " << dyad::version << " (" << dyad::git_commit << ")\n"
+              << "mpi: " << dyad::app::mpi::built_with() << "\n";
     return 0;
   }
   const std::string command = args[0];
@@ -193,7 +198,9 @@ int dispatch(int argc, char** argv) {
         throw dyad::InputError("command line", 0, "--shard",
                                "expected I/N with 1 <= I <= N (shards are numbered from 1), got '" + text + "'");
     }
-    return dyad::app::run(r);
+    // Under mpirun only rank 0 is the run; the others compute what it hands out.
+    if (dyad::app::mpi::rank() > 0) return dyad::app::mpi::serve(r);
+    return dyad::app::mpi::lead([&r] { return dyad::app::run(r); });
   }
   if (command == "merge") {
     po::options_description o("options");
@@ -391,6 +398,8 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Finalised after the error handlers below have run (MPI only under mpirun).
+  const dyad::app::mpi::Session mpi(argc, argv);
   try {
     return dispatch(argc, argv);
   } catch (const dyad::InputError& e) {
