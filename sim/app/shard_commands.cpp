@@ -32,16 +32,10 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// The model's metric definitions, from a run of one couple for one day: they are
-// static in the model, and the registry reaches them only through a run.
 class LayoutProbe final : public Sink {
  public:
-  std::span<const MetricDef> daily, summary, traits;
-  void begin(const RunLayout& layout, const float*) override {
-    daily = layout.daily;
-    summary = layout.summary;
-    traits = layout.traits;
-  }
+  MetricDefs defs;
+  void begin(const RunLayout& layout, const float*) override { defs = {layout.daily, layout.summary, layout.traits}; }
   void write_days(const DayBlock&) override {}
   void finish(const double*, RunStatus, int) override {}
 };
@@ -75,6 +69,17 @@ ShardFile open_shard(const std::string& path) {
 }
 
 }  // namespace
+
+MetricDefs model_metric_defs(const Config& config) {
+  LayoutProbe probe;
+  RunSpec tiny = config.points.front().spec;
+  tiny.days = 1;
+  tiny.couples = 1;
+  tiny.first_couple = 0;
+  tiny.couple_count = 1;
+  run_model(tiny, config.points.front().model_params, probe, ExecOptions{1, 1});
+  return probe.defs;
+}
 
 shard::ShardSpec make_shard(const Config& config, int index, int count) {
   const RunSpec& spec = config.spec;
@@ -283,15 +288,7 @@ int merge(const MergeArgs& args) {
   if (fs::exists(partial, ec) && !args.overwrite)
     throw InputError(out, 0, "-o", fmt::format("'{}' exists; pass --overwrite to replace it", partial));
 
-  LayoutProbe probe;
-  {
-    RunSpec tiny = config.points.front().spec;
-    tiny.days = 1;
-    tiny.couples = 1;
-    tiny.first_couple = 0;
-    tiny.couple_count = 1;
-    run_model(tiny, config.points.front().model_params, probe, ExecOptions{1, 1});
-  }
+  const MetricDefs probe = model_metric_defs(config);
   Provenance provenance;
   provenance.dyad_version = dyad::version;
   provenance.git_commit = dyad::git_commit;

@@ -59,20 +59,6 @@ class UnitSink final : public Sink {
   bool daily_ = false;
 };
 
-// Metric definitions from a run of one couple for one day: static in the model, and
-// the registry reaches them only through a run.
-class LayoutProbe final : public Sink {
- public:
-  std::span<const MetricDef> daily, summary, traits;
-  void begin(const RunLayout& layout, const float*) override {
-    daily = layout.daily;
-    summary = layout.summary;
-    traits = layout.traits;
-  }
-  void write_days(const DayBlock&) override {}
-  void finish(const double*, RunStatus, int) override {}
-};
-
 template <class T>
 void put(std::vector<char>& out, const std::vector<T>& v) {
   const std::int64_t n = static_cast<std::int64_t>(v.size());
@@ -139,13 +125,7 @@ UnitResult unpack(std::span<const char> bytes) {
 }
 
 RunLayout point_layout(const Config& config, int point) {
-  LayoutProbe probe;
-  RunSpec tiny = config.points.front().spec;
-  tiny.days = 1;
-  tiny.couples = 1;
-  tiny.first_couple = 0;
-  tiny.couple_count = 1;
-  run_model(tiny, config.points.front().model_params, probe, ExecOptions{1, 1});
+  const MetricDefs probe = model_metric_defs(config);
   const RunSpec& spec = config.points.at(static_cast<std::size_t>(point)).spec;
   RunLayout layout = make_layout(spec);
   layout.model = spec.model;
