@@ -287,6 +287,8 @@ class Reader {
     check_bytes(name, count, std::max<std::size_t>(sizeof(char*), H5Tget_size(type.get())));
     std::vector<std::string> out;
     if (H5Tis_variable_str(type.get()) > 0) {
+      if (const std::string problem = h5::string_heap_problem(ds.get()); !problem.empty())
+        fail(fmt::format("cannot read {}: {} (corrupt?)", name, problem));
       std::vector<char*> values(count, nullptr);
       ok(H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), name);
       for (char* v : values) out.emplace_back(v ? v : "");

@@ -13,6 +13,7 @@
 #include <vector>
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -139,6 +140,158 @@ class Handle {
   Closer close_ = nullptr;
 };
 
+// Whether HDF5 may read string variable `ds`: "" if so, else what is damaged.
+//
+// libhdf5 1.10 trusts its global heap. A variable-length string is stored in its
+// variable as (length, collection address, object index) and its text as an object of a
+// global heap collection ("GCOL", HDF5 file format specification, "Global Heap"), which
+// carries no checksum. H5HG_read copies as many bytes as the collection says the object
+// holds into a buffer as long as the variable says, and neither the object sizes nor
+// the index are bounds-checked outside HDF5's debug builds (H5HG__cache_deserialize,
+// H5HG_read): one flipped bit in an object's size made `dyad inspect` copy 2^52 bytes
+// (AddressSanitizer: memcpy-param-overlap in H5HG_read; tests/scripts/crash_trials.py
+// flip trial, DYAD_TEST_SEED=825828, trial 23). So before HDF5 reads strings, their
+// references and the collections they name are parsed here, with bounds, as HDF5
+// parses them, and a reference HDF5 would follow out of its object is refused.
+//
+// The bytes are read as they are on disk, so only a file this process has not written
+// since it opened it can be checked (the writer holds new metadata until a flush; see
+// H5Writer's hold_metadata_until_flush): the reader's, and the writer's on reopening
+// (string_heaps_problem). Checked: what Dyad writes, contiguous string variables of a
+// file without a user block, through the sec2 or core driver (the reader's padded
+// image). Anything else is left to HDF5 unchecked.
+inline std::string string_heap_problem(hid_t ds) {
+  const Handle type(H5Dget_type(ds), H5Tclose);
+  if (!type || H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) <= 0) return "";
+  const Handle dcpl(H5Dget_create_plist(ds), H5Pclose);
+  const Handle space(H5Dget_space(ds), H5Sclose);
+  const Handle file(H5Iget_file_id(ds), H5Fclose);
+  if (!dcpl || !space || !file) return "";
+  const Handle fcpl(H5Fget_create_plist(file.get()), H5Pclose);
+  const Handle fapl(H5Fget_access_plist(file.get()), H5Pclose);
+  std::size_t sizeof_addr = 0, sizeof_size = 0;
+  hsize_t user_block = 0;
+  if (!fcpl || !fapl || H5Pget_sizes(fcpl.get(), &sizeof_addr, &sizeof_size) < 0 ||
+      H5Pget_userblock(fcpl.get(), &user_block) < 0 || user_block != 0 || sizeof_addr > 8 || sizeof_size > 8 ||
+      H5Pget_layout(dcpl.get()) != H5D_CONTIGUOUS) {
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  const haddr_t start = H5Dget_offset(ds);
+  if (count <= 0 || start == HADDR_UNDEF) {  // never written: no references
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  // The bytes as HDF5's driver holds them: sec2 hands out its file descriptor, core
+  // its image (H5FD__core_get_handle: the address of its buffer pointer).
+  const hid_t driver = H5Pget_driver(fapl.get());
+  void* vfd = nullptr;
+  hsize_t file_size = 0;
+  if ((driver != H5FD_SEC2 && driver != H5FD_CORE) || H5Fget_vfd_handle(file.get(), fapl.get(), &vfd) < 0 ||
+      !vfd || H5Fget_filesize(file.get(), &file_size) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  const int fd = driver == H5FD_SEC2 ? *static_cast<int*>(vfd) : -1;
+  const unsigned char* image = driver == H5FD_CORE ? *static_cast<unsigned char**>(vfd) : nullptr;
+  auto read = [&](std::uint64_t at, std::size_t n, unsigned char* out) {
+    if (at > file_size || n > file_size - at) return false;
+    if (image) {
+      std::memcpy(out, image + at, n);
+      return true;
+    }
+    for (std::size_t done = 0; done < n;) {
+      const ssize_t got = ::pread(fd, out + done, n - done, static_cast<off_t>(at + done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return false;
+      done += static_cast<std::size_t>(got);
+    }
+    return true;
+  };
+  auto little_endian = [](const unsigned char* p, std::size_t n) {
+    std::uint64_t v = 0;
+    for (std::size_t i = n; i-- > 0;) v = (v << 8) | p[i];
+    return v;
+  };
+  auto align8 = [](std::uint64_t x) { return (x + 7) / 8 * 8; };
+  auto fmt_at = [](const char* problem, std::uint64_t at) {
+    return std::string(problem) + " (the collection at byte " + std::to_string(at) + ")";
+  };
+  const std::uint64_t object_header = 8 + sizeof_size, collection_header = align8(8 + sizeof_size);
+  // A collection holds objects of at most one string each (HDF5 makes them 4 KiB or
+  // as large as one object); Dyad's strings are names and messages.
+  constexpr std::uint64_t max_collection = std::uint64_t{1} << 28;
+  std::map<std::uint64_t, std::map<std::uint64_t, std::uint64_t>> collections;  // address -> index -> size
+  auto parse = [&](std::uint64_t at, std::map<std::uint64_t, std::uint64_t>& objects) -> std::string {
+    unsigned char head[16] = {};
+    if (!read(at, 8 + sizeof_size, head)) return fmt_at("a string's heap collection lies past the end of the file", at);
+    if (std::memcmp(head, "GCOL", 4) != 0 || head[4] != 1) return fmt_at("a string points at no heap collection", at);
+    const std::uint64_t size = little_endian(head + 8, sizeof_size);
+    if (size < collection_header || size > max_collection || size > file_size - at)
+      return fmt_at("a string heap collection declares a size past the end of the file", at);
+    std::vector<unsigned char> bytes(size);
+    if (!read(at, size, bytes.data())) return fmt_at("a string heap collection cannot be read", at);
+    // H5HG__cache_deserialize's walk: object 0 is the free space and spans its own size.
+    for (std::uint64_t p = collection_header; p < size;) {
+      if (p + object_header > size) break;  // a tail too short for a header: free space
+      const std::uint64_t index = little_endian(&bytes[p], 2);
+      const std::uint64_t length = little_endian(&bytes[p + 8], sizeof_size);
+      const std::uint64_t need = index > 0 ? object_header + align8(length) : length;
+      if (length > size || need < object_header || need > size - p)
+        return fmt_at("a string heap collection holds an object that overruns it", at);
+      if (index > 0 && !objects.emplace(index, length).second)
+        return fmt_at("a string heap collection holds one object twice", at);
+      p += need;
+    }
+    return "";
+  };
+  const std::size_t element = 4 + sizeof_addr + 4;
+  std::vector<unsigned char> refs;
+  constexpr hssize_t refs_per_read = 1 << 16;
+  for (hssize_t first = 0; first < count; first += refs_per_read) {
+    const std::size_t n = static_cast<std::size_t>(std::min(refs_per_read, count - first));
+    refs.resize(n * element);
+    if (!read(start + static_cast<std::uint64_t>(first) * element, refs.size(), refs.data()))
+      return "its strings' references lie past the end of the file";
+    for (std::size_t i = 0; i < n; ++i) {
+      const unsigned char* ref = &refs[i * element];
+      const std::uint64_t length = little_endian(ref, 4), at = little_endian(ref + 4, sizeof_addr),
+                          index = little_endian(ref + 4 + sizeof_addr, 4);
+      if (at == 0) continue;  // a null string: HDF5 reads nothing
+      auto [it, fresh] = collections.try_emplace(at);
+      if (fresh)
+        if (std::string problem = parse(at, it->second); !problem.empty()) return problem;
+      const auto object = it->second.find(index);
+      if (object == it->second.end()) return fmt_at("a string names an object its heap collection does not hold", at);
+      if (object->second != length)
+        return fmt_at("a string's length disagrees with its object in the heap collection", at);
+    }
+  }
+  return "";
+}
+
+// The first problem string_heap_problem finds in the file's variables, named; "" if none.
+inline std::string string_heaps_problem(hid_t file_id) {
+  std::vector<std::string> names;
+  auto collect = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+    static_cast<std::vector<std::string>*>(out)->push_back(name);
+    return 0;
+  };
+  H5Literate(file_id, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names);
+  H5Eclear2(H5E_DEFAULT);
+  for (const auto& name : names) {
+    const Handle ds(H5Dopen2(file_id, name.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!ds) {  // a group, or a link to nothing: HDF5 reads no strings through it
+      H5Eclear2(H5E_DEFAULT);
+      continue;
+    }
+    if (std::string problem = string_heap_problem(ds.get()); !problem.empty()) return name + ": " + problem;
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return "";
+}
+
 // What point_digest does with the chunked variables. Each chunk's Fletcher32 sum is
 // checked as HDF5 reads it, but the chunk index (a version 1 B-tree) has no checksum: a
 // flipped bit in a key hides a chunk, which then reads as its fill value without an
@@ -161,6 +314,8 @@ inline std::optional<std::uint64_t> point_digest(hid_t file_id, int p, std::int6
     return 0;
   };
   if (H5Literate(file_id, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names) < 0) return std::nullopt;
+  unsigned intent = 0;
+  const bool read_only = H5Fget_intent(file_id, &intent) >= 0 && (intent & H5F_ACC_RDWR) == 0;
   const hsize_t total = static_cast<hsize_t>(n) * static_cast<hsize_t>(n_points);
   std::uint64_t h = 1469598103934665603ull;
   std::vector<unsigned char> buffer;
@@ -210,6 +365,7 @@ inline std::optional<std::uint64_t> point_digest(hid_t file_id, int p, std::int6
     hsize_t values = 1;
     for (const hsize_t c : count) values *= c;
     if (values == 0) continue;
+    if (text && read_only && !string_heap_problem(ds.get()).empty()) return std::nullopt;
     const std::size_t element = H5Tget_size(type.get());
     // A slab at a time, so that a long daily point is never read whole into memory.
     const hsize_t rows = std::max<hsize_t>(1, (hsize_t{16} << 20) / std::max<hsize_t>(1, values / count[0] * element));

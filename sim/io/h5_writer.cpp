@@ -1495,6 +1495,9 @@ std::unique_ptr<H5Writer> H5Writer::reopen(std::string path, const std::string& 
     fail(file, "an HDF5 file but not a Dyad output (no root attribute dyad_schema_version)");
   if (const auto version = w.read_int_attr(root, "dyad_schema_version"); version != schema_version)
     fail(file, fmt::format("Dyad schema version {}; this dyad writes version {}", version, schema_version));
+  // Before HDF5 reads a string of it, and before this run writes to it.
+  if (const std::string problem = h5::string_heaps_problem(root); !problem.empty())
+    fail(file, fmt::format("is damaged: {} (corrupt?)", problem));
   if (w.ok(H5Aexists(root, "status"), "checking an attribute") <= 0)
     fail(file, "not a Dyad output (no root attribute status)");
   // Only a run killed between its last write and the rename leaves this behind.
