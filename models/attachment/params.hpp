@@ -52,6 +52,7 @@ struct BasicParams {
   Real p_disagree = 0.008, beta = 14.0, thT = 0.85;
   // Conflict (G1-G8)
   Real a0 = 0.5, a1 = 0.35, a2 = 0.4;
+  Real a_fear = 0;             // affect regained per unit x v: the fearful are subassertive (G1b)
   Real r_u = 0, sigma_u = 0.35;
   Real inf_pos = 0.4, inf_neg = 0.2;    // bilinear influence slopes (G2)
   Real k_neg = 0.02, k_pos = 0;
@@ -155,6 +156,7 @@ void for_each_param(P& p, F&& f) {
   f("thT", p.thT, "tension at which onset reaches one half (T6)");
   f("a0", p.a0, "baseline conflict affect (G1)");
   f("a1", p.a1, "affect lost per unit anxiety + avoidance (G1)");
+  f("a_fear", p.a_fear, "affect regained per unit anxiety x avoidance: the fearful are subassertive, not doubly hostile (G1b)");
   f("a2", p.a2, "affect lost per unit narrative (G1)");
   f("r_u", p.r_u, "affect inertia (G2)");
   f("sigma_u", p.sigma_u, "affect noise per turn (G2)");
@@ -224,7 +226,7 @@ inline Params version1() {
   p.D_flood = 0.8; p.brk = 2; p.r0 = 0.5; p.psi = 0.4; p.thEnd = 0.25;
   p.stonewall = 0.15; p.p_disengage = 0.2; p.cool_exit = 0.5; p.cool = 0.15;
   p.calm_rate = 0.3; p.sat_rate = 0.01; p.sat0 = 0.7;
-  p.flex_floor = 0; p.wait_floor = 0; p.leave_first = 0; p.nb0 = 0; p.nb_x = 0; p.night_T = 0; p.night_D = 0;
+  p.flex_floor = 0; p.wait_floor = 0; p.a_fear = 0; p.leave_first = 0; p.nb0 = 0; p.nb_x = 0; p.night_T = 0; p.night_D = 0;
   p.dw_pursue = 0; p.leave_x = 0; p.dis_x = 0; p.stress_couple = 0; p.stress_day = 0; p.resp_sd = 0;
   p.sat_base = 0.6; p.sat_sd = 0; p.sat_x = 0; p.sat_v = 0;
   p.dissolution = 0;
