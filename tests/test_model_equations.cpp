@@ -521,34 +521,40 @@ TEST_CASE("B1 flexible agents wait for an away partner, also in a crisis; crisis
   // a secure agent (F = 0.7225) bids with p = 1 - 0.85 F = 0.386, an anxious one (F = 0.16)
   // with 0.864 (bids regardless). A crisis makes need = 1 even without any deficit, and
   // the flexible wait still applies (deviation 1); with the partner present it bids always.
-  Params p = quiet();
-  p.b0 = 3;
-  constexpr int n = 20000;
-  const double traits[][2] = {{0.15, 0.15}, {0.8, 0.2}};
-  for (const auto& xv : traits) {
-    for (int crisis = 0; crisis < 2; ++crisis) {
-      CAPTURE(xv[0]);
-      CAPTURE(crisis);
-      CoupleDay s = couple(p, xv[0], xv[1], 0.2, 0.2);
-      if (crisis) {
-        s.crisis[0] = 2;
-        s.c[0] = s.cstar[0] + 0.3f;  // no deficit at all: need comes from the crisis
-        s.s[0] = s.sstar[0] + 0.3f;
-      } else {
-        s.c[0] = 0.05f;  // need = min(1, 3 Dc) = 1
+  // Version 2 (V1): the wait holds by the residual flexibility Fr = flex_floor +
+  // (1 - flex_floor) F, so with flex_floor = 0.6 the anxious one bids with 1 - 0.85 Fr.
+  for (const double floor : {0.0, 0.6}) {
+    Params p = quiet();
+    p.b0 = 3;
+    p.flex_floor = floor;
+    constexpr int n = 20000;
+    const double traits[][2] = {{0.15, 0.15}, {0.8, 0.2}};
+    for (const auto& xv : traits) {
+      for (int crisis = 0; crisis < 2; ++crisis) {
+        CAPTURE(floor);
+        CAPTURE(xv[0]);
+        CAPTURE(crisis);
+        CoupleDay s = couple(p, xv[0], xv[1], 0.2, 0.2);
+        if (crisis) {
+          s.crisis[0] = 2;
+          s.c[0] = s.cstar[0] + 0.3f;  // no deficit at all: need comes from the crisis
+          s.s[0] = s.sstar[0] + 0.3f;
+        } else {
+          s.c[0] = 0.05f;  // need = min(1, 3 Dc) = 1
+        }
+        s.c[1] = s.s[1] = 1;
+        const double F = s.F[0];
+        Params away = p;
+        away.work_load_b = 1;
+        const attachment::Model m_away(away, spec()), m_present(p, spec());
+        long made_away = 0, made_present = 0;
+        for (int t = 0; t < n; ++t) {
+          made_away += bids(run_tick(m_away, s, static_cast<std::uint32_t>(t)).t);
+          made_present += bids(run_tick(m_present, s, static_cast<std::uint32_t>(t)).t);
+        }
+        check_share("bid, partner away", made_away, n, 1 - p.wait * (floor + (1 - floor) * F));
+        CHECK(made_present == n);
       }
-      s.c[1] = s.s[1] = 1;
-      const double F = s.F[0];
-      Params away = p;
-      away.work_load_b = 1;
-      const attachment::Model m_away(away, spec()), m_present(p, spec());
-      long made_away = 0, made_present = 0;
-      for (int t = 0; t < n; ++t) {
-        made_away += bids(run_tick(m_away, s, static_cast<std::uint32_t>(t)).t);
-        made_present += bids(run_tick(m_present, s, static_cast<std::uint32_t>(t)).t);
-      }
-      check_share("bid, partner away", made_away, n, 1 - p.wait * F);
-      CHECK(made_present == n);
     }
   }
 }

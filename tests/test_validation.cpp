@@ -102,7 +102,6 @@ constexpr KnownMiss known_misses[] = {
     {"F1", 730, "turn-toward anxious-avoidant"},
     {"F2", 730, "pos:neg fearful-fearful"},
     {"F2", 730, "pos:neg anxious-anxious"},
-    {"F10", 730, "turn-toward: last 90 days vs days 91-180 (relative change), anxious-fearful"},
     {"F10", 730, "satisfaction: last 90 days vs days 91-180 (relative change), avoidant-fearful"},
     {"F14", 2190, "first-year turn-toward of couples who stay"},
     {"F14", 2190, "first-year turn-toward of couples who part"},

@@ -329,7 +329,7 @@ struct alignas(64) ChunkState {
         store(responsive[a] + i, select(ill_ != 0, simd::splat(k.ill_avail), simd::splat(1.0f)));
         store(alone_s[a] + i, k.gs_alone * (1.0f - (1.0f - k.flex_floor) * x_));
         store(alone_c[a] + i, k.h_self * Fr);
-        store(wait_F[a] + i, 1.0f - k.wait * (k.wait_floor + (1.0f - k.wait_floor) * F_));  // (B1, V1b)
+        store(wait_F[a] + i, 1.0f - k.wait * Fr);  // (B1)
         store(half_v[a] + i, (1.0f - k.v_toward * v_) * simd::load(b.resp[a].data() + first + i));  // (R1, H1)
         store(one_F[a] + i, 1.0f - F_);
         store(one_Fr[a] + i, 1.0f - Fr);
