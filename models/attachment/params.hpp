@@ -35,7 +35,7 @@ struct BasicParams {
   Real wait = 0.9;            // how much flexibility holds a bid while the partner is away
   // Responses (R1-R7)
   Real ill_avail = 0.5;        // availability factor when ill (A2)
-  Real v_toward = 0.6;         // turning toward lost per unit avoidance (R1)
+  Real v_toward = 0.65;        // turning toward lost per unit avoidance (R1)
   Real gc = 0.25, lp = 0.05;   // connection gained when turned toward; narrative relief
   Real k_against = 0.07, w_rej = 0.10;
   Real gs = 0.25;              // self gained when autonomy is granted
@@ -51,10 +51,10 @@ struct BasicParams {
   Real rT = 0.97, k_toward = 0.03;
   Real p_disagree = 0.008, beta = 14.0, thT = 0.85;
   // Conflict (G1-G8)
-  Real a0 = 0.5, a1 = 0.35, a2 = 0.4;
-  Real a_fear = 0;             // affect regained per unit x v: the fearful are subassertive (G1b)
-  Real r_u = 0, sigma_u = 0.35;
-  Real inf_pos = 0.4, inf_neg = 0.2;    // bilinear influence slopes (G2)
+  Real a0 = 0.5, a1 = 0.45, a2 = 0.4;
+  Real a_fear = 0.5;            // affect regained per unit x v: the fearful are subassertive (G1b)
+  Real r_u = 0, sigma_u = 0.3;
+  Real inf_pos = 0.4, inf_neg = 0;      // bilinear influence slopes (G2)
   Real k_neg = 0.02, k_pos = 0;
   Real D_flood = 0.8;
   int brk = 2;                             // break length in ticks (G5)
@@ -95,7 +95,7 @@ struct BasicParams {
   Real alt0 = 0.2;             // quality of alternatives at x = v = 0 (H3, K2)
   Real alt_x = 0.5;            // alternatives lost per unit anxiety (H3)
   Real alt_v = 0.1;            // alternatives gained per unit avoidance (H3)
-  Real alt_sd = 0.15;           // sd of alternatives between persons (H3)
+  Real alt_sd = 0.2;            // sd of alternatives between persons (H3)
   Real c_mid = 0.25;            // couple commitment at which the hazard is half its top (K3)
   Real c_s = 0.07;             // width of the hazard's fall with commitment (K3)
   Real h_max = 0.008;           // daily hazard of parting at the lowest commitment (K3)
