@@ -39,6 +39,7 @@ PARAMETERS = [
     ("thT", 0.4, 0.95, 0.05),
     ("a0", 0.0, 1.0, 0.1),                 # F2: conflict affect
     ("a1", 0.0, 1.0, 0.1),
+    ("a_fear", 0.0, 1.5, 0.1),             # F2: fearful pos:neg (G1b)
     ("a2", 0.0, 1.0, 0.1),
     ("r_u", 0.0, 0.8, 0.1),
     ("inf_neg", 0.0, 0.9, 0.1),
@@ -55,7 +56,6 @@ PARAMETERS = [
     ("dw_pursue", 0.0, 1.0, 0.1),
     ("leave_first", 0.0, 1.0, 0.25),       # F4, F2: walk-outs that cut a conflict short
     ("wait", 0.0, 1.0, 0.05),              # F1, F14: bids held while the partner is away
-    ("wait_floor", 0.0, 0.9, 0.1),         # S4: the least flexible wait less
     ("v_toward", 0.2, 1.0, 0.05),          # F1, F5: avoidance turning away
     ("resp_sd", 0.0, 0.6, 0.05),           # F13, F14: responsiveness beyond attachment
     ("sat_sd", 0.0, 0.5, 0.05),            # F13: satisfaction beyond attachment

@@ -113,10 +113,10 @@ double distress_after(const Params& p, double D, double x, double v, double F, d
   return std::clamp(D + (1 - p.rD) * (stress - D) - p.soothe * F * D + direct, 0.0, 1.0);
 }
 
-// (G1, G2) without noise.
+// (G1, G1b, G2) without noise.
 double affect(const Params& p, double x, double v, double N, double u_own, double u_partner) {
   const double influence = u_partner > 0 ? p.inf_pos * u_partner : p.inf_neg * u_partner;
-  return p.a0 - p.a1 * (x + v) - p.a2 * N + p.r_u * u_own + influence;
+  return p.a0 - p.a1 * (x + v) + p.a_fear * x * v - p.a2 * N + p.r_u * u_own + influence;
 }
 
 // Mean of clip(Normal(m, sd), 0, 1).
@@ -521,34 +521,40 @@ TEST_CASE("B1 flexible agents wait for an away partner, also in a crisis; crisis
   // a secure agent (F = 0.7225) bids with p = 1 - 0.85 F = 0.386, an anxious one (F = 0.16)
   // with 0.864 (bids regardless). A crisis makes need = 1 even without any deficit, and
   // the flexible wait still applies (deviation 1); with the partner present it bids always.
-  Params p = quiet();
-  p.b0 = 3;
-  constexpr int n = 20000;
-  const double traits[][2] = {{0.15, 0.15}, {0.8, 0.2}};
-  for (const auto& xv : traits) {
-    for (int crisis = 0; crisis < 2; ++crisis) {
-      CAPTURE(xv[0]);
-      CAPTURE(crisis);
-      CoupleDay s = couple(p, xv[0], xv[1], 0.2, 0.2);
-      if (crisis) {
-        s.crisis[0] = 2;
-        s.c[0] = s.cstar[0] + 0.3f;  // no deficit at all: need comes from the crisis
-        s.s[0] = s.sstar[0] + 0.3f;
-      } else {
-        s.c[0] = 0.05f;  // need = min(1, 3 Dc) = 1
+  // Version 2 (V1): the wait holds by the residual flexibility Fr = flex_floor +
+  // (1 - flex_floor) F, so with flex_floor = 0.6 the anxious one bids with 1 - 0.85 Fr.
+  for (const double floor : {0.0, 0.6}) {
+    Params p = quiet();
+    p.b0 = 3;
+    p.flex_floor = floor;
+    constexpr int n = 20000;
+    const double traits[][2] = {{0.15, 0.15}, {0.8, 0.2}};
+    for (const auto& xv : traits) {
+      for (int crisis = 0; crisis < 2; ++crisis) {
+        CAPTURE(floor);
+        CAPTURE(xv[0]);
+        CAPTURE(crisis);
+        CoupleDay s = couple(p, xv[0], xv[1], 0.2, 0.2);
+        if (crisis) {
+          s.crisis[0] = 2;
+          s.c[0] = s.cstar[0] + 0.3f;  // no deficit at all: need comes from the crisis
+          s.s[0] = s.sstar[0] + 0.3f;
+        } else {
+          s.c[0] = 0.05f;  // need = min(1, 3 Dc) = 1
+        }
+        s.c[1] = s.s[1] = 1;
+        const double F = s.F[0];
+        Params away = p;
+        away.work_load_b = 1;
+        const attachment::Model m_away(away, spec()), m_present(p, spec());
+        long made_away = 0, made_present = 0;
+        for (int t = 0; t < n; ++t) {
+          made_away += bids(run_tick(m_away, s, static_cast<std::uint32_t>(t)).t);
+          made_present += bids(run_tick(m_present, s, static_cast<std::uint32_t>(t)).t);
+        }
+        check_share("bid, partner away", made_away, n, 1 - p.wait * (floor + (1 - floor) * F));
+        CHECK(made_present == n);
       }
-      s.c[1] = s.s[1] = 1;
-      const double F = s.F[0];
-      Params away = p;
-      away.work_load_b = 1;
-      const attachment::Model m_away(away, spec()), m_present(p, spec());
-      long made_away = 0, made_present = 0;
-      for (int t = 0; t < n; ++t) {
-        made_away += bids(run_tick(m_away, s, static_cast<std::uint32_t>(t)).t);
-        made_present += bids(run_tick(m_present, s, static_cast<std::uint32_t>(t)).t);
-      }
-      check_share("bid, partner away", made_away, n, 1 - p.wait * F);
-      CHECK(made_present == n);
     }
   }
 }
@@ -1167,6 +1173,9 @@ TEST_CASE("G1-G4 conflict affect with sigma_u = 0, turns counted by sign, tensio
   // for one positive and one negative turn, two negative and two positive; then with
   // sigma_u = 0.3 the residual u - (a + r_u u + I) has mean 0 and sd 0.3. Repair, exits
   // and narrative relaxation are switched off (r0 = stonewall = p_disengage = mu = 0).
+  // Version 2 (G1b) a_i += a_fear x_i v_i: with a_fear = 0.8 each partner's affect rises
+  // by exactly a_fear x_i v_i over the same tick at a_fear = 0 (version 1's value), so the
+  // fearful are less negative than x + v alone would make them, never more.
   Params p = quiet();
   p.sigma_u = 0;
   p.r0 = 0;
@@ -1231,6 +1240,34 @@ TEST_CASE("G1-G4 conflict affect with sigma_u = 0, turns counted by sign, tensio
     CHECK(std::fabs(sum / N) < 4.5 / std::sqrt(N));
     CHECK(std::fabs(sq / N - 1) < 4.5 * std::sqrt(2 / N));
     CHECK(sign_mismatch == 0);
+  }
+  {  // (G1b) the fearful term, against the same tick without it
+    REQUIRE(p.a_fear == 0);  // version 1 has no G1b term
+    Params q = p;
+    q.a_fear = 0.8;
+    const attachment::Model m0(p, spec()), mq(q, spec());
+    const double traits[][4] = {{0.9, 0.8, 0.1, 0.1}, {0.7, 0.6, 0.3, 0.9}, {0.5, 0, 0, 0.5}};
+    for (const auto& t : traits) {
+      CAPTURE(t[0]);
+      CAPTURE(t[1]);
+      CoupleDay s = couple(p, t[0], t[1], t[2], t[3]);
+      s.mode = attachment::conflict;
+      s.u[0] = 0.3f;
+      s.u[1] = -0.2f;
+      s.T = 0.6f;
+      const Tick r0 = run_tick(m0, s, 28), rq = run_tick(mq, s, 28);
+      for (int a = 0; a < 2; ++a) {
+        CAPTURE(a);
+        const double x = s.x[a], v = s.v[a], N = s.N[a];
+        const double partner = s.u[1 - a];
+        const double influence = partner > 0 ? q.inf_pos * partner : q.inf_neg * partner;
+        // written out, not through affect(): a0 - a1 (x + v) + a_fear x v - a2 N + ...
+        const double expected = q.a0 - q.a1 * (x + v) + 0.8 * x * v - q.a2 * N +
+                                q.r_u * s.u[a] + influence;
+        CHECK(rq.s.u[a] == approx(expected));
+        CHECK(rq.s.u[a] - r0.s.u[a] == doctest::Approx(0.8 * x * v).epsilon(1e-4));
+      }
+    }
   }
 }
 

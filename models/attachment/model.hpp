@@ -286,6 +286,7 @@ struct alignas(64) ChunkState {
   float one_plus_v[2][L];   // (D1) 1 + v
   float soothe_F[2][L];     // (D2) soothe F
   float xv[2][L];           // (C) x + v
+  float affect0[2][L];      // (G1, G1b) a0 - a1 (x + v) + a_fear x v
   float xvF[2][L];          // (C) x + v + F
   float exit_th[2][L];      // (C) cope_exit th
   float calm_F[2][L];       // (G8) calm_rate Fr
@@ -328,7 +329,7 @@ struct alignas(64) ChunkState {
         store(responsive[a] + i, select(ill_ != 0, simd::splat(k.ill_avail), simd::splat(1.0f)));
         store(alone_s[a] + i, k.gs_alone * (1.0f - (1.0f - k.flex_floor) * x_));
         store(alone_c[a] + i, k.h_self * Fr);
-        store(wait_F[a] + i, 1.0f - k.wait * (k.wait_floor + (1.0f - k.wait_floor) * F_));  // (B1, V1b)
+        store(wait_F[a] + i, 1.0f - k.wait * Fr);  // (B1)
         store(half_v[a] + i, (1.0f - k.v_toward * v_) * simd::load(b.resp[a].data() + first + i));  // (R1, H1)
         store(one_F[a] + i, 1.0f - F_);
         store(one_Fr[a] + i, 1.0f - Fr);
@@ -344,6 +345,7 @@ struct alignas(64) ChunkState {
         store(one_plus_v[a] + i, 1.0f + v_);
         store(soothe_F[a] + i, k.soothe * Fr);
         store(xv[a] + i, x_ + v_);
+        store(affect0[a] + i, k.a0 - k.a1 * (x_ + v_) + k.a_fear * x_ * v_);  // (G1, G1b)
         store(xvF[a] + i, x_ + v_ + F_);
         store(exit_th[a] + i, k.cope_exit * load(th[a] + i));
         store(calm_F[a] + i, k.calm_rate * Fr);
@@ -992,7 +994,7 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
       #pragma GCC unroll 2
       for (int a = 0; a < 2; ++a) {
         const int p = 1 - a;
-        const f32 base = k.a0 - k.a1 * load(L.xv[a] + i) - k.a2 * N[a];                   // (G1)
+        const f32 base = load(L.affect0[a] + i) - k.a2 * N[a];                            // (G1, G1b)
         const f32 up = load(L.u[p] + i);
         const f32 influence = select(up > 0.0f, k.inf_pos * up, k.inf_neg * up);
         u_next[a] = base + k.r_u * load(L.u[a] + i) + influence +

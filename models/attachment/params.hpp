@@ -35,7 +35,7 @@ struct BasicParams {
   Real wait = 0.9;            // how much flexibility holds a bid while the partner is away
   // Responses (R1-R7)
   Real ill_avail = 0.5;        // availability factor when ill (A2)
-  Real v_toward = 0.6;         // turning toward lost per unit avoidance (R1)
+  Real v_toward = 0.65;        // turning toward lost per unit avoidance (R1)
   Real gc = 0.25, lp = 0.05;   // connection gained when turned toward; narrative relief
   Real k_against = 0.07, w_rej = 0.10;
   Real gs = 0.25;              // self gained when autonomy is granted
@@ -51,9 +51,10 @@ struct BasicParams {
   Real rT = 0.97, k_toward = 0.03;
   Real p_disagree = 0.008, beta = 14.0, thT = 0.85;
   // Conflict (G1-G8)
-  Real a0 = 0.5, a1 = 0.35, a2 = 0.4;
-  Real r_u = 0, sigma_u = 0.35;
-  Real inf_pos = 0.4, inf_neg = 0.2;    // bilinear influence slopes (G2)
+  Real a0 = 0.5, a1 = 0.45, a2 = 0.4;
+  Real a_fear = 0.5;            // affect regained per unit x v: the fearful are subassertive (G1b)
+  Real r_u = 0, sigma_u = 0.3;
+  Real inf_pos = 0.4, inf_neg = 0;      // bilinear influence slopes (G2)
   Real k_neg = 0.02, k_pos = 0;
   Real D_flood = 0.8;
   int brk = 2;                             // break length in ticks (G5)
@@ -68,7 +69,6 @@ struct BasicParams {
   // gives the equations of version 1 bit for bit (tests/test_model_equations.cpp).
   // Recovery (F10): every state can be left.
   Real flex_floor = 0.8;       // residual flexibility of the least flexible, Fr = floor + (1 - floor) F (V1)
-  Real wait_floor = 0.7;       // the flexible wait's own floor, Fw = floor + (1 - floor) F (V1b, B1): S4
   Real nb0 = 0.05;             // narrative baseline at x = 0 (V2, P4)
   Real nb_x = 0.3;            // narrative baseline per unit anxiety (V2, P4)
   Real night_T = 0.4;          // share of tension a night's sleep takes away (E0)
@@ -95,7 +95,7 @@ struct BasicParams {
   Real alt0 = 0.2;             // quality of alternatives at x = v = 0 (H3, K2)
   Real alt_x = 0.5;            // alternatives lost per unit anxiety (H3)
   Real alt_v = 0.1;            // alternatives gained per unit avoidance (H3)
-  Real alt_sd = 0.15;           // sd of alternatives between persons (H3)
+  Real alt_sd = 0.2;            // sd of alternatives between persons (H3)
   Real c_mid = 0.25;            // couple commitment at which the hazard is half its top (K3)
   Real c_s = 0.07;             // width of the hazard's fall with commitment (K3)
   Real h_max = 0.008;           // daily hazard of parting at the lowest commitment (K3)
@@ -155,6 +155,7 @@ void for_each_param(P& p, F&& f) {
   f("thT", p.thT, "tension at which onset reaches one half (T6)");
   f("a0", p.a0, "baseline conflict affect (G1)");
   f("a1", p.a1, "affect lost per unit anxiety + avoidance (G1)");
+  f("a_fear", p.a_fear, "affect regained per unit anxiety x avoidance: the fearful are subassertive, not doubly hostile (G1b)");
   f("a2", p.a2, "affect lost per unit narrative (G1)");
   f("r_u", p.r_u, "affect inertia (G2)");
   f("sigma_u", p.sigma_u, "affect noise per turn (G2)");
@@ -175,7 +176,6 @@ void for_each_param(P& p, F&& f) {
   f("sat_rate", p.sat_rate, "satisfaction averaging rate per tick (Q1)");
   f("sat0", p.sat0, "initial satisfaction (Q1)");
   f("flex_floor", p.flex_floor, "residual flexibility of the least flexible (V1)");
-  f("wait_floor", p.wait_floor, "residual flexibility in the wait for an absent partner (V1b, B1)");
   f("nb0", p.nb0, "narrative baseline at x = 0 (V2)");
   f("nb_x", p.nb_x, "narrative baseline per unit anxiety (V2)");
   f("night_T", p.night_T, "share of tension a night takes away (E0)");
@@ -224,7 +224,7 @@ inline Params version1() {
   p.D_flood = 0.8; p.brk = 2; p.r0 = 0.5; p.psi = 0.4; p.thEnd = 0.25;
   p.stonewall = 0.15; p.p_disengage = 0.2; p.cool_exit = 0.5; p.cool = 0.15;
   p.calm_rate = 0.3; p.sat_rate = 0.01; p.sat0 = 0.7;
-  p.flex_floor = 0; p.wait_floor = 0; p.leave_first = 0; p.nb0 = 0; p.nb_x = 0; p.night_T = 0; p.night_D = 0;
+  p.flex_floor = 0; p.a_fear = 0; p.leave_first = 0; p.nb0 = 0; p.nb_x = 0; p.night_T = 0; p.night_D = 0;
   p.dw_pursue = 0; p.leave_x = 0; p.dis_x = 0; p.stress_couple = 0; p.stress_day = 0; p.resp_sd = 0;
   p.sat_base = 0.6; p.sat_sd = 0; p.sat_x = 0; p.sat_v = 0;
   p.dissolution = 0;
@@ -240,7 +240,7 @@ inline std::string check_params(const Params& p) {
       "work_load_a", "work_load_b", "p_ill", "p_recover", "p_crisis", "crisis_extra", "wait",
       "ill_avail", "rD", "rT", "p_disagree", "stonewall", "p_disengage", "cool_exit", "cool",
       "calm_rate", "psi", "r0", "sat_rate", "sat0", "lam", "mu", "soothe", "cope_exit",
-      "flex_floor", "wait_floor", "night_T", "night_D", "k_commit", "h_max", "dw_pursue", "leave_x", "leave_first"};
+      "flex_floor", "night_T", "night_D", "k_commit", "h_max", "dw_pursue", "leave_x", "leave_first"};
   // Affect terms of the Gottman-Murray equations may be negative (G1, G2).
   constexpr std::string_view any_sign[] = {"a0", "r_u", "sat_base", "alt0"};
   std::string problem;

@@ -208,8 +208,8 @@ class Couple {
         const Agent& a = agent_[i];
         const double partner = agent_[1 - i].u;
         const double influence = partner > 0 ? k_.inf_pos * partner : k_.inf_neg * partner;
-        u_next[i] = k_.a0 - k_.a1 * (a.x + a.v) - k_.a2 * a.N + k_.r_u * a.u + influence +
-                    k_.sigma_u * normal();
+        u_next[i] = k_.a0 - k_.a1 * (a.x + a.v) + k_.a_fear * a.x * a.v - k_.a2 * a.N +
+                    k_.r_u * a.u + influence + k_.sigma_u * normal();  // (G1, G1b, G2)
         if (u_next[i] > 0) ++pos;
         else ++neg;
       }
