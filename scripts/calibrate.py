@@ -14,6 +14,10 @@ parameters below, in two stages:
            parameters improves nothing, halve the steps. Seeded runs, so the loss is
            deterministic and a step is kept only if it really helps at this seed.
 
+A grid (--grid KEY=V1,V2,... for two or three keys) evaluates every combination and
+stops: the one-at-a-time search cannot move two keys at once, which a target that needs
+one lever up and another down asks for.
+
 The search runs at a small size (the figures carry sampling noise); `--verify` runs the
 result at the size of the validation suite and at a second seed. Every evaluation is
 appended to OUT.jsonl, and the best point so far is written to OUT.json, so a stopped
@@ -23,6 +27,7 @@ Run:  /usr/bin/python3 scripts/calibrate.py [--dyad build/dyad] [--out results/c
 """
 import argparse
 import concurrent.futures as cf
+import itertools
 import json
 import os
 import subprocess
@@ -103,6 +108,10 @@ def main():
     ap.add_argument("--screen-only", action="store_true")
     ap.add_argument("--no-screen", action="store_true", help="continue a search whose screen has run (--start its best)")
     ap.add_argument("--verify", action="store_true", help="evaluate the start at 1000,5000,10000 and two seeds, then stop")
+    ap.add_argument("--grid", action="append", metavar="KEY=V1,V2,...",
+                    help="evaluate every combination of these values over the start (repeat for each key), "
+                         "then stop: the moves the one-at-a-time search cannot make, such as two keys in "
+                         "opposite directions; OUT.json gets the best, for --start")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
     size = tuple(int(x) for x in args.size.split(","))
@@ -129,6 +138,30 @@ def main():
             print(f"seed {seed}: loss {loss:.4f}, {len(rows) - len(missed)} of {len(rows)} hold")
             for r in missed:
                 print(f"  {r['id']:<4} {r['horizon']:>5} {r['what']}: {r['measured']:.4g} (band {r['low']}, {r['high']})")
+        return 0
+
+    if args.grid:
+        axes = {}
+        for spec in args.grid:
+            key, _, values = spec.partition("=")
+            if key not in {k for k, _, _, _ in PARAMETERS}:
+                ap.error(f"--grid {spec}: {key} is not one of the calibrated parameters (PARAMETERS)")
+            try:
+                axes[key] = [float(v) for v in values.split(",")]
+            except ValueError:
+                ap.error(f"--grid {spec}: the values must be numbers separated by commas")
+        points = [{**start, **dict(zip(axes, combo))} for combo in itertools.product(*axes.values())]
+        results = sorted(zip(pool.map(run, points), points), key=lambda r: r[0][0])
+        print(f"grid: {len(points)} points at size {size}, best first")
+        for (loss, rows), point in results:
+            missed = [r for r in rows if not r["holds"]]
+            print(f"  {' '.join(f'{k}={point[k]:g}' for k in axes)}: loss {loss:.4f}, "
+                  f"{len(rows) - len(missed)} of {len(rows)} hold; missed: "
+                  + "; ".join(f"{r['id']} {r['horizon']} {r['what']} {r['measured']:.3g}" for r in missed))
+        (loss, rows), point = results[0]
+        with open(args.out + ".json", "w") as f:
+            json.dump({"values": point, "loss": loss, "size": size, "seed": args.seed,
+                       "missed": [r for r in rows if not r["holds"]]}, f, indent=1)
         return 0
 
     # Defaults come from `dyad validate` of a bare config, so the script never repeats them.

@@ -98,7 +98,6 @@ struct KnownMiss {
 constexpr KnownMiss known_misses[] = {
     {"F1", 180, "turn-toward anxious-avoidant"},
     {"F1", 730, "turn-toward anxious-avoidant"},
-    {"F10", 730, "turn-toward: last 90 days vs days 91-180 (relative change), fearful-fearful"},
     {"F10", 730, "satisfaction: last 90 days vs days 91-180 (relative change), avoidant-fearful"},
     {"F14", 2190, "first-year turn-toward of couples who stay"},
     {"F14", 2190, "first-year turn-toward of couples who part"},

@@ -54,7 +54,7 @@ struct BasicParams {
   Real a0 = 0.5, a1 = 0.45, a2 = 0.4;
   Real a_fear = 0.5;            // affect regained per unit x v: the fearful are subassertive (G1b)
   Real r_u = 0, sigma_u = 0.3;
-  Real inf_pos = 0.4, inf_neg = 0;      // bilinear influence slopes (G2)
+  Real inf_pos = 0.4, inf_neg = 0.2;    // bilinear influence slopes (G2)
   Real k_neg = 0.02, k_pos = 0;
   Real D_flood = 0.8;
   int brk = 2;                             // break length in ticks (G5)
