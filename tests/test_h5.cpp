@@ -705,6 +705,44 @@ TEST_CASE("read_dyad_file: a damaged string heap (no checksum in HDF5) is an Inp
   }
 }
 
+TEST_CASE("damaged_points: a complete plain run carries dyad_run_digest, and a flipped bit in its data is named") {
+  const RunSpec spec = h5_spec();
+  const TempDir dir;
+  const std::string path = dir.file("plain.h5");
+  write_run(spec, path);
+  CHECK(damaged_points(path).empty());
+  // The first contiguous run summary (per couple, float64): where its values lie.
+  haddr_t at = HADDR_UNDEF;
+  hsize_t bytes = 0;
+  {
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    REQUIRE(H5Aexists(file, "dyad_run_digest") > 0);
+    for (const char* name : {"run_conflicts_per_week", "run_satisfaction_a"}) {
+      if (H5Lexists(file, name, H5P_DEFAULT) <= 0) continue;
+      const hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+      at = H5Dget_offset(ds);
+      bytes = H5Dget_storage_size(ds);
+      H5Dclose(ds);
+      if (at != HADDR_UNDEF) break;
+    }
+    H5Fclose(file);
+  }
+  REQUIRE(at != HADDR_UNDEF);
+  REQUIRE(bytes >= 8);
+  const std::string intact = slurp(path);
+  std::string flipped = intact;
+  flipped[at + bytes / 2] = static_cast<char>(flipped[at + bytes / 2] ^ 0x10);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << flipped;
+  CHECK(damaged_points(path) == std::vector<int>{0});
+  // A file of a dyad before the digest: nothing to compare with, nothing named.
+  {
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(H5Adelete(file, "dyad_run_digest") >= 0);
+    H5Fclose(file);
+  }
+  CHECK(damaged_points(path).empty());
+}
+
 // --- sweeps (docs/output.md "Sweeps") ---------------------------------------------------
 
 namespace {

@@ -428,7 +428,7 @@ int validate(const RunArgs& args) {
   return 0;
 }
 
-void check_intact(const std::string& file);
+void check_intact(const std::string& file, bool sweep);
 
 int run(const RunArgs& args) {
   // Before anything is claimed or created: a signal that arrived while the file was
@@ -498,7 +498,7 @@ int run(const RunArgs& args) {
       if (partial != final_path) {
         // A run killed between marking its file complete and the rename to FILE: the
         // rename is all that is left, once every chunk has read back (its checksums).
-        check_intact(partial);
+        check_intact(partial, file.is_sweep());
         (void)data_hash(partial);
         restore_length(partial);
         const int moved = args.overwrite ? std::rename(partial.c_str(), final_path.c_str())
@@ -510,7 +510,7 @@ int run(const RunArgs& args) {
         fmt::print(stderr, "dyad: {} was complete: renamed to {}\n", partial, final_path);
         return 0;
       }
-      check_intact(partial);
+      check_intact(partial, file.is_sweep());
       fmt::print(stderr, "dyad: {} is complete: nothing to do\n", partial);
       return 0;
     }
@@ -629,7 +629,7 @@ int run(const RunArgs& args) {
 int summarize(const std::string& file, const std::string& format, const std::vector<std::string>& by,
               const std::string& reference_name) {
   const DyadFile f = read_dyad_file(file);
-  check_intact(file);
+  check_intact(file, f.is_sweep());
   if (f.status != "complete")
     fmt::print(stderr, "dyad: warning: {} is not complete (status {}): run summaries cover only the "
                        "days and points done\n", file, f.status);
@@ -901,9 +901,14 @@ int guarded(const std::string& file, const std::function<int()>& fn) {
 }
 
 // A damaged file is named, with what is damaged, before anything is computed from it.
-void check_intact(const std::string& file) {
+void check_intact(const std::string& file, bool sweep) {
   const std::vector<int> damaged = damaged_points(file);
   if (damaged.empty()) return;
+  if (!sweep)
+    throw InputError(file, 0, "",
+                     fmt::format("is damaged: {} not read back as written (a checksum or digest mismatch); run "
+                                 "its config again with --overwrite",
+                                 damaged[0] < 0 ? "its coordinates do" : "its data do"));
   std::string points;
   for (const int p : damaged)
     if (p >= 0) points += fmt::format("{}{}", points.empty() ? "" : " ", p);
@@ -917,7 +922,7 @@ void check_intact(const std::string& file) {
 
 int inspect(const std::string& file) {
   const DyadFile f = read_dyad_file(file);
-  check_intact(file);
+  check_intact(file, f.is_sweep());
   fmt::print("file: {}\n", file);
   if (f.is_sweep())  // days written are per point: the points line below says what is there
     fmt::print("status: {}{}\n", f.status, f.status == "complete" ? "" : "  INCOMPLETE");

@@ -609,8 +609,8 @@ std::uint64_t data_hash(const std::string& path, bool in_memory) {
       start[0] = first;
       count[0] = std::min(rows_per_read, dims[0] - first);
       r.ok(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), name);
-      const hsize_t n = count[0] * (row / element);
-      const Handle mem(r.ok(H5Screate_simple(1, &n, nullptr), name), H5Sclose);
+      // The selection's shape, not 1-D: see h5::point_digest.
+      const Handle mem(r.ok(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), name), H5Sclose);
       buffer.resize(count[0] * row);
       r.ok(H5Dread(ds.get(), type.get(), mem.get(), space.get(), H5P_DEFAULT, buffer.data()), name);
       hash.add(buffer.data(), buffer.size());
@@ -636,7 +636,13 @@ std::vector<int> damaged_points(const std::string& path) {
     const std::string stored = r.attr_text(r.root(), "dyad_skeleton_digest");
     if (!digest || fmt::format("{}", *digest) != stored) damaged.push_back(-1);
   }
-  if (!sweep) return damaged;
+  if (!sweep) {
+    if (r.has_attr(h5::run_digest_attr)) {
+      const auto digest = h5::point_digest(r.root(), 0, n, 1, false, h5::Chunked::hash);
+      if (!digest || fmt::format("{}", *digest) != r.attr_text(r.root(), h5::run_digest_attr)) damaged.push_back(0);
+    }
+    return damaged;
+  }
   const auto status = r.values<std::int8_t>("point_status", H5T_NATIVE_INT8, points, "points");
   std::vector<std::uint64_t> digests;
   h5::Chunked chunked = h5::Chunked::check;

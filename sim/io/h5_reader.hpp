@@ -74,7 +74,8 @@ std::uint64_t data_hash(const std::string& path);
 
 // Points marked done whose data do not read back as written (a chunk's Fletcher32 sum
 // or the point's digest, docs/reliability.md), ascending; -1 first if the skeleton
-// (coordinates, identity variables) does not. Reads every done point's data.
+// (coordinates, identity variables) does not. A complete plain run's data, checked by
+// its dyad_run_digest, are point 0. Reads every done point's data.
 std::vector<int> damaged_points(const std::string& path);
 
 // Extends PATH to the end its superblock records when it is short of it by at most

@@ -298,6 +298,9 @@ inline std::string string_heaps_problem(hid_t file_id) {
 // error (tests/scripts/crash_trials.py flip trial, seed 54426). So the digest hashes
 // the values too; `check` only reads them, for digests written before they did.
 enum class Chunked { skip, check, hash };
+// The root attribute of a complete plain run: point_digest of its one point, chunked
+// values hashed (H5Writer::finish), which inspect and summarize check.
+inline constexpr const char* run_digest_attr = "dyad_run_digest";
 // The point_status attribute that says a file's dyad_point_digest hashes chunked values.
 inline constexpr const char* digest_hashes_chunks_attr = "dyad_point_digest_hashes_chunks";
 
@@ -377,7 +380,10 @@ inline std::optional<std::uint64_t> point_digest(hid_t file_id, int p, std::int6
       for (const hsize_t x : c) part *= x;
       if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, s.data(), nullptr, c.data(), nullptr) < 0)
         return std::nullopt;
-      const Handle mem(H5Screate_simple(1, &part, nullptr), H5Sclose);
+      // The memory space has the selection's shape: against a 1-D one HDF5 maps every
+      // value to its chunk one by one (H5S_select_iterate, H5VM_chunk_index_scaled: 2.2
+      // times the whole run of a daily file), against the same shape a row at a time.
+      const Handle mem(H5Screate_simple(static_cast<int>(c.size()), c.data(), nullptr), H5Sclose);
       if (text) {
         std::vector<char*> strings(part, nullptr);
         if (H5Dread(ds.get(), type.get(), mem.get(), space.get(), H5P_DEFAULT, strings.data()) < 0)

@@ -1791,6 +1791,14 @@ void H5Writer::finish(const double* summary, RunStatus status, int days_complete
   w.begun = false;
   if (!w.sweep) {
     w.int32_attr(w.file.get(), "days_completed", days_completed);
+    if (status == RunStatus::complete && w.digests_on()) {
+      // A sweep point's digest for the one point of a plain run, so that a flipped bit
+      // in its traits, run summaries or chunk index (which reads as NaN days without an
+      // error) is caught by inspect and summarize too (docs/reliability.md).
+      const auto digest = w.read_point(0, h5::Chunked::hash);
+      if (!digest) w.ok(-1, "reading back the run's data");
+      w.number_attr(w.file.get(), h5::run_digest_attr, H5T_STD_U64LE, H5T_NATIVE_UINT64, &*digest);
+    }
     w.text_attr(w.file.get(), "status", to_string(status));
     w.close();
     w.closed = true;
