@@ -907,7 +907,8 @@ void check_intact(const std::string& file, bool sweep) {
   if (!sweep)
     throw InputError(file, 0, "",
                      fmt::format("is damaged: {} not read back as written (a checksum or digest mismatch); run "
-                                 "its config again with --overwrite",
+                                 "its config again with --overwrite (a file changed on purpose, with h5py say, "
+                                 "drops its root attribute dyad_run_digest)",
                                  damaged[0] < 0 ? "its coordinates do" : "its data do"));
   std::string points;
   for (const int p : damaged)

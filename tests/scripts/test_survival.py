@@ -41,6 +41,10 @@ def add_dissolution(path):
     with h5py.File(path, "r+") as f:
         if "run_dissolution_day" in f:
             del f["run_dissolution_day"]
+        # The run's digest of its data (docs/reliability.md) would name the file damaged:
+        # a file changed on purpose drops it.
+        if "dyad_run_digest" in f.attrs:
+            del f.attrs["dyad_run_digest"]
         pairing = f["couple_pairing"][:]
         days = int(f.attrs["days"])
         rng = np.random.default_rng(2026)
