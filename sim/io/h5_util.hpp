@@ -140,7 +140,17 @@ class Handle {
   Closer close_ = nullptr;
 };
 
-// Whether HDF5 may read string variable `ds`: "" if so, else what is damaged.
+// The names of the links in the file's root group, in name order (HDF5's status).
+inline herr_t root_names(hid_t file_id, std::vector<std::string>& names) {
+  auto collect = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+    static_cast<std::vector<std::string>*>(out)->push_back(name);
+    return 0;
+  };
+  return H5Literate(file_id, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names);
+}
+
+// Whether HDF5 may read values [first, first + count) of string variable `ds` (count -1:
+// all of them): "" if so, else what is damaged.
 //
 // libhdf5 1.10 trusts its global heap. A variable-length string is stored in its
 // variable as (length, collection address, object index) and its text as an object of a
@@ -160,7 +170,7 @@ class Handle {
 // (string_heaps_problem). Checked: what Dyad writes, contiguous string variables of a
 // file without a user block, through the sec2 or core driver (the reader's padded
 // image). Anything else is left to HDF5 unchecked.
-inline std::string string_heap_problem(hid_t ds) {
+inline std::string string_heap_problem(hid_t ds, hssize_t first_value = 0, hssize_t count = -1) {
   const Handle type(H5Dget_type(ds), H5Tclose);
   if (!type || H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) <= 0) return "";
   const Handle dcpl(H5Dget_create_plist(ds), H5Pclose);
@@ -177,7 +187,11 @@ inline std::string string_heap_problem(hid_t ds) {
     H5Eclear2(H5E_DEFAULT);
     return "";
   }
-  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  const hssize_t values = H5Sget_simple_extent_npoints(space.get());
+  if (count < 0 || first_value < 0 || first_value > values || count > values - first_value) {
+    first_value = 0;  // all of them, or a range not in the variable: all is checked
+    count = values;
+  }
   const haddr_t start = H5Dget_offset(ds);
   if (count <= 0 || start == HADDR_UNDEF) {  // never written: no references
     H5Eclear2(H5E_DEFAULT);
@@ -249,8 +263,8 @@ inline std::string string_heap_problem(hid_t ds) {
   const std::size_t element = 4 + sizeof_addr + 4;
   std::vector<unsigned char> refs;
   constexpr hssize_t refs_per_read = 1 << 16;
-  for (hssize_t first = 0; first < count; first += refs_per_read) {
-    const std::size_t n = static_cast<std::size_t>(std::min(refs_per_read, count - first));
+  for (hssize_t first = first_value; first < first_value + count; first += refs_per_read) {
+    const std::size_t n = static_cast<std::size_t>(std::min(refs_per_read, first_value + count - first));
     refs.resize(n * element);
     if (!read(start + static_cast<std::uint64_t>(first) * element, refs.size(), refs.data()))
       return "its strings' references lie past the end of the file";
@@ -274,11 +288,7 @@ inline std::string string_heap_problem(hid_t ds) {
 // The first problem string_heap_problem finds in the file's variables, named; "" if none.
 inline std::string string_heaps_problem(hid_t file_id) {
   std::vector<std::string> names;
-  auto collect = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
-    static_cast<std::vector<std::string>*>(out)->push_back(name);
-    return 0;
-  };
-  H5Literate(file_id, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names);
+  root_names(file_id, names);
   H5Eclear2(H5E_DEFAULT);
   for (const auto& name : names) {
     const Handle ds(H5Dopen2(file_id, name.c_str(), H5P_DEFAULT), H5Dclose);
@@ -312,11 +322,7 @@ inline constexpr const char* digest_hashes_chunks_attr = "dyad_point_digest_hash
 inline std::optional<std::uint64_t> point_digest(hid_t file_id, int p, std::int64_t n, int n_points, bool sweep,
                                                Chunked chunked_data) {
   std::vector<std::string> names;
-  auto collect = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
-    static_cast<std::vector<std::string>*>(out)->push_back(name);
-    return 0;
-  };
-  if (H5Literate(file_id, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names) < 0) return std::nullopt;
+  if (root_names(file_id, names) < 0) return std::nullopt;
   unsigned intent = 0;
   const bool read_only = H5Fget_intent(file_id, &intent) >= 0 && (intent & H5F_ACC_RDWR) == 0;
   const hsize_t total = static_cast<hsize_t>(n) * static_cast<hsize_t>(n_points);
@@ -368,7 +374,11 @@ inline std::optional<std::uint64_t> point_digest(hid_t file_id, int p, std::int6
     hsize_t values = 1;
     for (const hsize_t c : count) values *= c;
     if (values == 0) continue;
-    if (text && read_only && !string_heap_problem(ds.get()).empty()) return std::nullopt;
+    // Only the values read here: a sweep's points would check the whole variable each.
+    if (text && read_only &&
+        !string_heap_problem(ds.get(), rank == 1 ? static_cast<hssize_t>(start[0]) : 0,
+                             rank == 1 ? static_cast<hssize_t>(count[0]) : -1).empty())
+      return std::nullopt;
     const std::size_t element = H5Tget_size(type.get());
     // A slab at a time, so that a long daily point is never read whole into memory.
     const hsize_t rows = std::max<hsize_t>(1, (hsize_t{16} << 20) / std::max<hsize_t>(1, values / count[0] * element));
