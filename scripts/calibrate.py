@@ -63,6 +63,10 @@ PARAMETERS = [
     ("wait", 0.0, 1.0, 0.05),              # F1, F14: bids held while the partner is away
     ("v_toward", 0.2, 1.0, 0.05),          # F1, F5: avoidance turning away
     ("resp_sd", 0.0, 0.6, 0.05),           # F13, F14: responsiveness beyond attachment
+    ("v_demand", 0.0, 1.0, 0.1),           # F1, F4: the pursued avoidant turn away from demands (R1c)
+    ("felt_w", 0.0, 1.5, 0.1),             # F14: satisfaction from bids felt answered (Q1b)
+    ("felt_rate", 0.01, 0.3, 0.02),
+    ("sat_base", 0.3, 1.0, 0.05),          # F13, F14: the satisfaction that Q1b's loss is taken from
     ("sat_sd", 0.0, 0.5, 0.05),            # F13: satisfaction beyond attachment
     ("sat_x", 0.0, 0.5, 0.05),
     ("sat_v", 0.0, 0.5, 0.05),

@@ -631,6 +631,81 @@ TEST_CASE("R1 R3 response to a connection bid: toward, against and away shares")
   }
 }
 
+TEST_CASE("H1 R1c version 2 responses: responsiveness r multiplies the share answered; demands meet withdrawal") {
+  // Pins (R1, H1) toward = avail_j m_j r_j, m_j version 1's R1 product, for r_b = 1.3 and
+  // 0.6 (a share above 1 answers every bid: r_b = 4); and (R1c) a demand (a bid made while
+  // protesting) is answered with m_j r_j (1 - v_demand v_j).
+  Params p = quiet();
+  p.b0 = 3;
+  p.v_demand = 0.6;
+  const attachment::Model m(p, spec());
+  constexpr int n = 20000;
+  const struct {
+    float g;
+    bool demand;
+  } cases[] = {{1.3f, false}, {0.6f, false}, {4.0f, false}, {1.0f, true}};
+  for (const auto& c : cases) {
+    CAPTURE(c.g);
+    CAPTURE(c.demand);
+    CoupleDay s = couple(p, 0.5, 0.2, 0.4, 0.5);
+    s.c[0] = 0.05f;  // a: connection bid every tick
+    s.s[0] = 1;
+    s.c[1] = 1;
+    s.s[1] = s.sstar[1] - 0.1f;
+    s.resp[1] = c.g;
+    if (c.demand) s.cope[0] = Cope::protest;
+    const double Ds_b = s.sstar[1] - (s.s[1] - p.ds);
+    const double m_b = (1 - 0.5 * s.v[1]) * (1 - (1 - s.F[1]) * Ds_b / s.sstar[1]);
+    const double toward = c.demand ? m_b * (1 - p.v_demand * s.v[1])
+                                   : std::min(1.0, m_b * static_cast<double>(c.g));
+    long conn = 0, tw = 0;
+    for (int t = 0; t < n; ++t) {
+      const Tick r = run_tick(m, s, static_cast<std::uint32_t>(t));
+      conn += r.t.n[daily::bids_connection];
+      tw += r.t.n[daily::turned_toward];
+    }
+    CHECK(conn == n);
+    check_share(c.demand ? "toward a demand (R1c)" : "toward (R1, H1)", tw, n, toward);
+  }
+}
+
+TEST_CASE("Q1b felt responsiveness: each connection bid's answer moves it by felt_rate; unanswered share costs felt_w") {
+  // Pins (Q1b) felt_i += felt_rate ([turned toward] - felt_i) per connection bid of i, and
+  // (Q1) sat's felt level less felt_w (1 - felt_i) with felt after the tick's bid.
+  Params p = quiet();
+  p.b0 = 3;
+  p.felt_w = 0.5;
+  p.felt_rate = 0.1;
+  const attachment::Model m(p, spec());
+  int seen_toward = 0, seen_away = 0;
+  for (std::uint32_t t = 0; t < 200 && (seen_toward == 0 || seen_away == 0); ++t) {
+    CoupleDay s = couple(p, 0.5, 0.2, 0.4, 0.9);
+    s.c[0] = 0.05f;
+    s.s[0] = 1;
+    s.c[1] = 1;
+    s.s[1] = s.sstar[1] - 0.1f;
+    s.felt[0] = 0.6f;
+    s.sat[0] = 0.5f;
+    s.q[0] = 1.0f;  // keeps the felt level of Q1 inside (0, 1) with and without Q1b
+    const Tick r = run_tick(m, s, t);
+    REQUIRE(r.t.n[daily::bids_connection] == 1);
+    const bool toward = r.t.n[daily::turned_toward] == 1;
+    (toward ? seen_toward : seen_away) += 1;
+    const double felt = 0.6 + 0.1 * ((toward ? 1.0 : 0.0) - 0.6);
+    CHECK(r.s.felt[0] == approx(felt));
+    CHECK(r.s.felt[1] == 1.0f);  // b made no connection bid
+    // the same tick at felt_w = 0 differs in sat by exactly sat_rate felt_w (1 - felt),
+    // unless the felt level is clipped
+    Params p0 = p;
+    p0.felt_w = 0;
+    const Tick r0 = run_tick(attachment::Model(p0, spec()), s, t);
+    CHECK(r0.s.felt[0] == r.s.felt[0]);
+    CHECK(r0.s.sat[0] - r.s.sat[0] == approx(p.sat_rate * 0.5 * (1 - felt)));
+  }
+  CHECK(seen_toward > 0);
+  CHECK(seen_away > 0);
+}
+
 TEST_CASE("R2 crisis override: a secure partner answers a crisis bid far more often than an avoidant one") {
   // Pins (R2) toward = avail_j (F_j + (1 - F_j)(1 - v_j)) when the bidder is in a crisis,
   // replacing R1 (b's self deficit, which would lower R1, is ignored): secure b 0.958,

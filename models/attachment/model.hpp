@@ -144,6 +144,7 @@ struct Block {
   // satisfaction baseline, the quality of alternatives; narrative baseline (V2)
   std::array<LaneArray<float>, 2> resp, q, alt, Nbase;
   std::array<LaneArray<float>, 2> K;  // commitment's satisfaction part (K1)
+  std::array<LaneArray<float>, 2> felt;  // felt responsiveness: share of one's bids answered (Q1b)
   // couple state
   LaneArray<float> T;
   LaneArray<std::int32_t> mode, brk, dw_active;
@@ -166,7 +167,7 @@ struct Block {
   void for_each_lane_array(Fn&& fn) {
     for (auto* a : {&own_lo, &own_hi, &shared_lo, &shared_hi}) fn(*a);
     for (auto* group : {&x, &v, &F, &cstar, &sstar, &th, &c, &s, &D, &N, &u, &sat, &resp, &q, &alt,
-                        &Nbase, &K})
+                        &Nbase, &K, &felt})
       for (auto& a : *group) fn(a);
     for (auto* group : {&ill, &cope, &crisis})
       for (auto& a : *group) fn(a);
@@ -185,6 +186,7 @@ struct CoupleDay {
   std::uint8_t mode, brk, dw_active;
   // version 2 (H1-H3, V2, K1, E3): version 1's values by default
   float resp[2] = {1, 1}, q[2] = {0.6f, 0.6f}, alt[2] = {0, 0}, Nbase[2] = {0, 0}, K[2] = {0.7f, 0.7f};
+  float felt[2] = {1, 1};
   float log_stress = 0, stress = 1;
 };
 
@@ -259,7 +261,7 @@ struct alignas(64) ChunkState {
   float x[2][L], v[2][L], F[2][L], cstar[2][L], sstar[2][L], th[2][L];
   float c[2][L], s[2][L], D[2][L], N[2][L], u[2][L], sat[2][L];
   std::int32_t ill[2][L], cope[2][L], crisis[2][L];
-  float q[2][L], Nbase[2][L];
+  float q[2][L], Nbase[2][L], felt[2][L];
   float T[L];
   std::int32_t mode[L], brk[L], dw_active[L];
   // Factors of the equations that depend only on a partner's traits and illness, which
@@ -272,6 +274,7 @@ struct alignas(64) ChunkState {
   float alone_c[2][L];      // (N4) h_self F
   float wait_F[2][L];       // (B1) 1 - wait F
   float half_v[2][L];       // (R1, H1) (1 - v_toward v) r
+  float demand_v[2][L];     // (R1c) 1 - v_demand v
   float one_F[2][L];        // (P1, G6) 1 - F
   float one_Fr[2][L];       // (R1, V1) 1 - Fr
   float crisis_care[2][L];  // (R2) F + (1 - F)(1 - v)
@@ -307,7 +310,7 @@ struct alignas(64) ChunkState {
       in(c[a], b.c[a]); in(s[a], b.s[a]); in(D[a], b.D[a]); in(N[a], b.N[a]);
       in(u[a], b.u[a]); in(sat[a], b.sat[a]);
       in(ill[a], b.ill[a]); in(cope[a], b.cope[a]); in(crisis[a], b.crisis[a]);
-      in(q[a], b.q[a]); in(Nbase[a], b.Nbase[a]);
+      in(q[a], b.q[a]); in(Nbase[a], b.Nbase[a]); in(felt[a], b.felt[a]);
     }
     in(T, b.T); in(mode, b.mode); in(brk, b.brk); in(dw_active, b.dw_active);
     using simd::f32, simd::load, simd::store, simd::select;
@@ -331,6 +334,7 @@ struct alignas(64) ChunkState {
         store(alone_c[a] + i, k.h_self * Fr);
         store(wait_F[a] + i, 1.0f - k.wait * Fr);  // (B1)
         store(half_v[a] + i, (1.0f - k.v_toward * v_) * simd::load(b.resp[a].data() + first + i));  // (R1, H1)
+        store(demand_v[a] + i, 1.0f - k.v_demand * v_);  // (R1c)
         store(one_F[a] + i, 1.0f - F_);
         store(one_Fr[a] + i, 1.0f - Fr);
         store(crisis_care[a] + i, F_ + (1.0f - F_) * (1.0f - v_));
@@ -360,6 +364,7 @@ struct alignas(64) ChunkState {
     for (int a = 0; a < 2; ++a) {
       out(c[a], b.c[a]); out(s[a], b.s[a]); out(D[a], b.D[a]); out(N[a], b.N[a]);
       out(u[a], b.u[a]); out(sat[a], b.sat[a]); out(cope[a], b.cope[a]);
+      out(felt[a], b.felt[a]);
     }
     out(T, b.T); out(mode, b.mode); out(brk, b.brk); out(dw_active, b.dw_active);
   }
@@ -552,6 +557,7 @@ void BasicModel<Math>::init(Block& b, const BlockSetup& setup) const {
       b.alt[a][i] = k_.alt0 + k_.alt_sd * z[5 + a] - k_.alt_x * x + k_.alt_v * v;         // (H3)
       b.Nbase[a][i] = k_.nb0 + k_.nb_x * x;                                                // (V2)
       b.K[a][i] = k_.sat0;                                                                 // (K1)
+      b.felt[a][i] = 1;  // (Q1b) a new couple has not yet felt a bid unanswered
     }
     const float s_couple = k_.stress_couple, s_day = k_.stress_day;
     b.log_stress[i] = s_couple * z[0] - 0.5f * (s_couple * s_couple + s_day * s_day);    // (E3)
@@ -757,14 +763,17 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
       n_crisis += conn & in_crisis;
 
       // 4. Response to a connection bid (R1-R5); a bid made while protesting is a demand (C3).
-      const f32 toward_usual =
+      const f32 toward_plain =
           avail[p] * load(L.half_v[p] + i) *
           (1.0f - load(L.one_Fr[p] + i) * Ds[p] / load(L.sstar[p] + i));               // (R1, V1)
+      const f32 toward_usual = select(protest, toward_plain * load(L.demand_v[p] + i), toward_plain);  // (R1c)
       const f32 toward_crisis = avail[p] * load(L.crisis_care[p] + i);                 // (R2)
       const f32 toward = select(in_crisis, toward_crisis, toward_usual);
       const f32 against = (1.0f - toward) * min(one, T + load(L.N[p] + i));             // (R3)
       const i32 turned_toward = conn & (u_resp < toward);
       const i32 turned_against = conn & ~turned_toward & (u_resp < toward + against);
+      const f32 felt = load(L.felt[a] + i);
+      store(L.felt[a] + i, select(conn, felt + k.felt_rate * (select(turned_toward, one, zero) - felt), felt));  // (Q1b)
       // turned away: the rest of the connection bids (ChunkScratch::finish_tallies)
       n_toward += turned_toward;
       n_crisis_toward += turned_toward & in_crisis;
@@ -1091,7 +1100,8 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
       const f32 c = load(L.c[a] + i), s = load(L.s[a] + i), sat = load(L.sat[a] + i);
       const f32 dcon = max(zero, load(L.cstar[a] + i) - c);
       const f32 dself = max(zero, load(L.sstar[a] + i) - s);
-      const f32 felt = clip01(load(L.q[a] + i) + 0.4f * c - dcon - dself - T - 0.5f * D[a]);  // (H2)
+      const f32 felt = clip01(load(L.q[a] + i) + 0.4f * c - dcon - dself - T - 0.5f * D[a] -
+                              k.felt_w * (1.0f - load(L.felt[a] + i)));                // (H2, Q1b)
       store(L.sat[a] + i, sat + k.sat_rate * (felt - sat));                            // (Q1)
       sc.count(a == 0 ? daily::unmet_a : daily::unmet_b, i, dcon + dself > k.unmet);
       store(sc.D_end[a] + i, D[a]);
@@ -1229,7 +1239,7 @@ inline Block& one_couple(const CoupleDay& s, rng::Subject own, rng::Subject shar
       b.u[a][i] = s.u[a]; b.sat[a][i] = s.sat[a];
       b.ill[a][i] = s.ill[a]; b.cope[a][i] = s.cope[a]; b.crisis[a][i] = s.crisis[a];
       b.resp[a][i] = s.resp[a]; b.q[a][i] = s.q[a]; b.alt[a][i] = s.alt[a];
-      b.Nbase[a][i] = s.Nbase[a]; b.K[a][i] = s.K[a];
+      b.Nbase[a][i] = s.Nbase[a]; b.K[a][i] = s.K[a]; b.felt[a][i] = s.felt[a];
     }
     b.T[i] = s.T; b.mode[i] = s.mode; b.brk[i] = s.brk; b.dw_active[i] = s.dw_active;
     b.log_stress[i] = s.log_stress; b.stress[i] = s.stress; b.parted[i] = 0;
@@ -1245,6 +1255,7 @@ inline void load_couple(const Block& b, CoupleDay& s) {
     s.cope[a] = static_cast<std::uint8_t>(b.cope[a][0]);
     s.crisis[a] = b.crisis[a][0];
     s.K[a] = b.K[a][0];
+    s.felt[a] = b.felt[a][0];
   }
   s.T = b.T[0];
   s.stress = b.stress[0];

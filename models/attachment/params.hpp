@@ -96,6 +96,10 @@ struct BasicParams {
   Real alt_x = 0.5;            // alternatives lost per unit anxiety (H3)
   Real alt_v = 0.1;            // alternatives gained per unit avoidance (H3)
   Real alt_sd = 0.2;            // sd of alternatives between persons (H3)
+  // Turning toward, staying and parting (F1, F14).
+  Real v_demand = 0.0;         // turning toward a demand lost per unit avoidance: the pursued withdraw (R1c)
+  Real felt_w = 0.0;           // satisfaction lost per unit of one's bids felt unanswered (Q1b)
+  Real felt_rate = 0.05;       // share of felt responsiveness one connection bid's answer replaces (Q1b)
   Real c_mid = 0.25;            // couple commitment at which the hazard is half its top (K3)
   Real c_s = 0.07;             // width of the hazard's fall with commitment (K3)
   Real h_max = 0.008;           // daily hazard of parting at the lowest commitment (K3)
@@ -199,6 +203,9 @@ void for_each_param(P& p, F&& f) {
   f("alt_x", p.alt_x, "alternatives lost per unit anxiety (H3)");
   f("alt_v", p.alt_v, "alternatives gained per unit avoidance (H3)");
   f("alt_sd", p.alt_sd, "sd of alternatives between persons (H3)");
+  f("v_demand", p.v_demand, "turning toward a demand lost per unit avoidance (R1c)");
+  f("felt_w", p.felt_w, "satisfaction lost per unit of one's connection bids felt unanswered (Q1b)");
+  f("felt_rate", p.felt_rate, "share of felt responsiveness each connection bid's answer replaces (Q1b)");
   f("c_mid", p.c_mid, "couple commitment at which the hazard is half its top (K3)");
   f("c_s", p.c_s, "width of the hazard's fall with commitment (K3)");
   f("h_max", p.h_max, "daily hazard of parting at the lowest commitment (K3)");
@@ -227,7 +234,7 @@ inline Params version1() {
   p.flex_floor = 0; p.a_fear = 0; p.leave_first = 0; p.nb0 = 0; p.nb_x = 0; p.night_T = 0; p.night_D = 0;
   p.dw_pursue = 0; p.leave_x = 0; p.dis_x = 0; p.stress_couple = 0; p.stress_day = 0; p.resp_sd = 0;
   p.sat_base = 0.6; p.sat_sd = 0; p.sat_x = 0; p.sat_v = 0;
-  p.dissolution = 0;
+  p.dissolution = 0; p.v_demand = 0; p.felt_w = 0;
   return p;
 }
 
@@ -240,7 +247,8 @@ inline std::string check_params(const Params& p) {
       "work_load_a", "work_load_b", "p_ill", "p_recover", "p_crisis", "crisis_extra", "wait",
       "ill_avail", "rD", "rT", "p_disagree", "stonewall", "p_disengage", "cool_exit", "cool",
       "calm_rate", "psi", "r0", "sat_rate", "sat0", "lam", "mu", "soothe", "cope_exit",
-      "flex_floor", "night_T", "night_D", "k_commit", "h_max", "dw_pursue", "leave_x", "leave_first"};
+      "flex_floor", "night_T", "night_D", "k_commit", "h_max", "dw_pursue", "leave_x", "leave_first",
+      "felt_rate"};
   // Affect terms of the Gottman-Murray equations may be negative (G1, G2).
   constexpr std::string_view any_sign[] = {"a0", "r_u", "sat_base", "alt0"};
   std::string problem;
