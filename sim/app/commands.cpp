@@ -39,6 +39,36 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Text read from a file, for printing: bytes that are not UTF-8 become \xNN. A flipped bit
+// in a stored string (the config's comments, an attribute) left inspect printing bytes
+// that a terminal or a reading script cannot decode (tests/scripts/crash_trials.py flip,
+// DYAD_TEST_SEED=828269, trial 144).
+std::string shown(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool valid = len > 0 && i + len <= text.size();
+    for (std::size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
+    // overlong forms, surrogates and code points past U+10FFFF are not UTF-8 either
+    if (valid && len > 1) {
+      char32_t cp = c & (0xff >> (len + 1));
+      for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+      constexpr char32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+      valid = cp >= least[len] && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
+    }
+    if (valid) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+    }
+  }
+  return out;
+}
+
 std::atomic<bool> stop_requested{false};
 std::atomic<int> stop_signal{0};
 
@@ -959,23 +989,24 @@ int inspect(const std::string& file) {
                f.attributes.count("shard_end_unit") ? std::to_string(std::stoll(f.attributes.at("shard_end_unit")) - 1) : "?");
   fmt::print("\nprovenance:\n");
   for (const auto& [key, value] : f.attributes)
-    if (key != "config") fmt::print("  {:<24} {}\n", key, value);
+    if (key != "config") fmt::print("  {:<24} {}\n", shown(key), shown(value));
   fmt::print("\ndimensions:\n");
   std::map<std::string, std::uint64_t> dims;
   for (const auto& v : f.variables)
     for (std::size_t d = 0; d < v.dims.size(); ++d) dims[v.dims[d]] = v.shape[d];
-  for (const auto& [name, size] : dims) fmt::print("  {:<10} {}\n", name, size);
+  for (const auto& [name, size] : dims) fmt::print("  {:<10} {}\n", shown(name), size);
   fmt::print("\nvariables:\n");
   std::uint64_t total = 0;
   for (const auto& v : f.variables) {
     std::string dims_text;
     for (std::size_t d = 0; d < v.dims.size(); ++d) dims_text += (d ? ", " : "") + v.dims[d];
-    fmt::print("  {:<28} {:<8} ({}) {} bytes\n", v.name, v.type, dims_text, v.storage_bytes);
+    fmt::print("  {:<28} {:<8} ({}) {} bytes\n", shown(v.name), v.type, shown(dims_text), v.storage_bytes);
     total += v.storage_bytes;
   }
   fmt::print("\n{} variables, {:.3g} MB of data\ndata hash: {:016x}\n", f.variables.size(), total / 1e6,
              data_hash(file));
-  if (f.attributes.count("config")) fmt::print("\nconfig (dyad run --from {} repeats it):\n{}", file, f.attributes.at("config"));
+  if (f.attributes.count("config"))
+    fmt::print("\nconfig (dyad run --from {} repeats it):\n{}", file, shown(f.attributes.at("config")));
   return 0;
 }
 

@@ -74,9 +74,11 @@ def _one_paragraph(text, limit=1500):
 
 
 def run(args, timeout=120, **kwargs):
-    """Runs a command, capturing text output; never raises on a non-zero exit."""
+    """Runs a command, capturing text output; never raises on a non-zero exit. Bytes that
+    are not UTF-8 come back as \\xNN: a damaged file's text must fail a check, not the
+    harness (crash_trials.py flip once died of UnicodeDecodeError)."""
     return subprocess.run([str(a) for a in args], capture_output=True, text=True,
-                          timeout=timeout, **kwargs)
+                          errors="backslashreplace", timeout=timeout, **kwargs)
 
 
 def describe(proc):

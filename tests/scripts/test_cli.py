@@ -299,6 +299,7 @@ def check_not_dyad_files(exe, tmp):
             and not (tmp / "from_text.h5").exists()
             and not (tmp / "from_text.h5.partial").exists(), common.describe(proc))
     check_model_version(exe, tmp)
+    check_not_utf8_text(exe, tmp)
 
 
 def check_model_version(exe, tmp):
@@ -318,6 +319,32 @@ def check_model_version(exe, tmp):
     T.check("bad input: run --from a file of model version 1 -> exit 2 naming the version, nothing written",
             proc.returncode == 2 and "version 1" in proc.stderr and "version.h5" in proc.stderr
             and not (tmp / "again.h5").exists(), common.describe(proc))
+
+
+def check_not_utf8_text(exe, tmp):
+    """A stored string whose bytes are not UTF-8 (a flipped bit in the config's text) is
+    printed by inspect as \\xNN, so its output stays readable text."""
+    import subprocess
+    cfg = common.write(tmp / "utf8.ini", GOOD.replace("{out}", str(tmp / "utf8.h5")))
+    proc = common.run([exe, "run", cfg, "--set", "run.days=3", "--quiet"], cwd=tmp)
+    if not T.check("not UTF-8: a small run exits 0", proc.returncode == 0, common.describe(proc)):
+        return
+    data = bytearray((tmp / "utf8.h5").read_bytes())
+    at = data.find(b"[run]")
+    if not T.check("not UTF-8: the stored config is in the file as text", at >= 0, "no [run] in the file"):
+        return
+    data[at + 1] ^= 0x80 | 0x10  # 'r' (0x72) -> 0xe2: a lead byte without its continuation
+    (tmp / "utf8.h5").write_bytes(bytes(data))
+    raw = subprocess.run([str(exe), "inspect", str(tmp / "utf8.h5")], capture_output=True, timeout=60)
+    try:
+        out = raw.stdout.decode("utf-8")
+        err = raw.stderr.decode("utf-8")
+        decoded = True
+    except UnicodeDecodeError as e:
+        out, err, decoded = "", str(e), False
+    T.check("not UTF-8: inspect prints a damaged stored string as \\xNN, its output UTF-8",
+            raw.returncode == 0 and decoded and "[\\xe2un]" in out,
+            f"exit {raw.returncode}; decoded {decoded}; stdout tail {out[-300:]!r}; stderr {err[-300:]!r}")
 
 
 def check_output_is_input(exe, tmp):
