@@ -641,23 +641,23 @@ TEST_CASE("H1 R1c version 2 responses: responsiveness r multiplies the share ans
   const attachment::Model m(p, spec());
   constexpr int n = 20000;
   const struct {
-    float g;
+    float r;
     bool demand;
   } cases[] = {{1.3f, false}, {0.6f, false}, {4.0f, false}, {1.0f, true}};
   for (const auto& c : cases) {
-    CAPTURE(c.g);
+    CAPTURE(c.r);
     CAPTURE(c.demand);
     CoupleDay s = couple(p, 0.5, 0.2, 0.4, 0.5);
     s.c[0] = 0.05f;  // a: connection bid every tick
     s.s[0] = 1;
     s.c[1] = 1;
     s.s[1] = s.sstar[1] - 0.1f;
-    s.resp[1] = c.g;
+    s.resp[1] = c.r;
     if (c.demand) s.cope[0] = Cope::protest;
     const double Ds_b = s.sstar[1] - (s.s[1] - p.ds);
     const double m_b = (1 - 0.5 * s.v[1]) * (1 - (1 - s.F[1]) * Ds_b / s.sstar[1]);
     const double toward = c.demand ? m_b * (1 - p.v_demand * s.v[1])
-                                   : std::min(1.0, m_b * static_cast<double>(c.g));
+                                   : std::min(1.0, m_b * static_cast<double>(c.r));
     long conn = 0, tw = 0;
     for (int t = 0; t < n; ++t) {
       const Tick r = run_tick(m, s, static_cast<std::uint32_t>(t));
