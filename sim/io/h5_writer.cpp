@@ -1235,9 +1235,7 @@ void H5Writer::create(std::string path, Provenance provenance, const Sweep& swee
   w.digests.assign(w.n_points, 0);
 
   const Handle fcpl = w.handle(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "making a property list");
-  // netCDF-C needs creation order on groups (it numbers dimensions and variables by it).
-  w.ok(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "creating");
-  w.ok(H5Pset_attr_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "creating");
+  w.ok(h5::set_root_group_layout(fcpl.get()), "creating");
   const Handle fapl = w.handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "making a property list");
   // The 1.8 format, as netCDF-C itself writes: readable by any HDF5 >= 1.8 and netCDF >= 4.
   // A virtual dataset needs the 1.10 format's layout message: only then is it allowed.

@@ -23,8 +23,7 @@ class TableFile {
  public:
   explicit TableFile(std::string path) : path_(std::move(path)) {
     const Handle fcpl = handle(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "making a property list");
-    ok(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "creating");
-    ok(H5Pset_attr_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "creating");
+    ok(h5::set_root_group_layout(fcpl.get()), "creating");
     const Handle fapl = handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "making a property list");
     ok(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18), "creating");
     // H5F_ACC_EXCL: never replaces a file, whatever the caller checked before.
