@@ -10,7 +10,8 @@ Each trial is classed by what it leaves; a class marked BAD breaks docs/reliabil
   fsize: complete | resumed | nothing | BAD (as above; the run itself must exit 0 or 1)
   flip:  detected (--resume exits 1 or 2 naming the file) | resumed (the reference hash) |
          BAD (exit 0 with another hash: a silently wrong complete file; or a crash)
-Counts: DYAD_KILL_TRIALS, DYAD_FSIZE_TRIALS, DYAD_FLIP_TRIALS (defaults: the CI sizes).
+Counts: DYAD_KILL_TRIALS, DYAD_FSIZE_TRIALS, DYAD_FLIP_TRIALS (defaults: the CI sizes);
+DYAD_TRIALS_KEEP=DIR keeps a BAD flip trial's file there.
 test_reliability.py runs these at the CI sizes and requires no BAD outcome.
 """
 import collections
@@ -174,22 +175,35 @@ def flip_trials(exe, tmp, rng, trials):
         proc, _ = inspect(exe, Path(str(out) + ".partial"))
         if crashed(proc):
             counts["BAD"] += 1
-            bad.append(f"trial {trial}: offset {offset}: inspect crashed: {common.describe(proc)}")
+            bad.append(f"trial {trial}: offset {offset}: inspect crashed: {common.describe(proc)}{kept(flipped, trial)}")
             continue
         proc = common.run([exe, "run", cfg, "--resume", out, "--quiet"], timeout=120)
         if crashed(proc):
             counts["BAD"] += 1
-            bad.append(f"trial {trial}: offset {offset}: --resume crashed: {common.describe(proc)}")
+            bad.append(f"trial {trial}: offset {offset}: --resume crashed: {common.describe(proc)}{kept(flipped, trial)}")
         elif proc.returncode != 0:
             counts["detected"] += 1
         else:
-            _, h = inspect(exe, out)
+            check, h = inspect(exe, out)
             if h == reference:
                 counts["resumed"] += 1
             else:
                 counts["BAD"] += 1
-                bad.append(f"trial {trial}: offset {offset}: --resume exit 0 with hash {h}, reference {reference}")
+                bad.append(f"trial {trial}: offset {offset}: --resume exit 0 with hash {h}, reference {reference}; "
+                           f"then inspect: {common.describe(check)}{kept(flipped, trial)}")
     return counts, bad
+
+
+def kept(flipped, trial):
+    """Where a BAD trial's flipped file was kept (DYAD_TRIALS_KEEP=DIR), for a message: the
+    base file carries the run's time and paths, so a seed alone may not remake its bytes."""
+    keep = os.environ.get("DYAD_TRIALS_KEEP")
+    if not keep:
+        return ""
+    path = Path(keep) / f"flip_trial{trial}.h5.partial"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(flipped))
+    return f"; flipped file kept as {path}"
 
 
 CLASSES = {"kill": (kill_trials, "DYAD_KILL_TRIALS", 100), "fsize": (fsize_trials, "DYAD_FSIZE_TRIALS", 8),
