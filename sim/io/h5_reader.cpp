@@ -60,7 +60,11 @@ class Reader {
     if (in_memory) open_in_memory();
     else file_ = Handle(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (!file_) fail(fmt::format("cannot be opened as HDF5: {}", hdf5_message()));
-    if (H5Aexists(root(), "dyad_schema_version") <= 0)
+    // A negative answer is HDF5 failing to read the root group's header (its checksum,
+    // since the attributes are compact there: h5::set_root_group_layout), not an absence.
+    if (const htri_t known = H5Aexists(root(), "dyad_schema_version"); known < 0)
+      fail(fmt::format("is damaged: its root group cannot be read ({})", hdf5_message()));
+    else if (known == 0)
       fail("an HDF5 file but not a Dyad output (no root attribute dyad_schema_version)");
     const std::int64_t version = int_attr("dyad_schema_version");
     if (version != schema_version)

@@ -9,6 +9,7 @@
 // same begin/write_days/finish calls as a plain run; only the offsets differ.
 #include "sim/io/h5_writer.hpp"
 #include "sim/core/partial_sums.hpp"
+#include "sim/io/h5_reader.hpp"
 #include "sim/io/h5_util.hpp"
 #include "sim/io/sweep_schema.hpp"
 
@@ -643,6 +644,49 @@ struct H5Writer::Impl {
   }
   std::vector<std::uint64_t> digests;  // per point (sweep), 0 where not done
   std::vector<int> damaged;            // reopen(): done points whose data did not read back intact
+  bool resumed = false;                // reopen(): the file was written before, maybe damaged since
+
+  // The last word in the file, "status", then the close. A resumed file is read back from
+  // disk, by a fresh open, before it is called complete. The writer reads its own points
+  // back through HDF5's caches, which hold what it wrote; a flipped bit in an index it
+  // inherited (a version 1 B-tree of chunks, which has no checksum) can make HDF5 put new
+  // chunks over live data on disk while the cached view stays whole, so that every point
+  // passed its read-back and `inspect` then found them all damaged (crash_trials.py flip,
+  // DYAD_TEST_SEED=149225, trials 146 and 279; docs/reliability.md). A fresh run's file has
+  // no such past, so it is not read a second time.
+  void close_with_status(RunStatus final) {
+    if (!(resumed && final == RunStatus::complete && digests_on())) {
+      text_attr(file.get(), "status", to_string(final));
+      close();
+      return;
+    }
+    close();  // its status still says running: a reader or --resume sees it unfinished
+    std::vector<int> bad;
+    std::string cause;
+    try {
+      bad = damaged_points(partial);
+    } catch (const std::exception& e) {
+      cause = e.what();
+    }
+    if (!bad.empty() || !cause.empty()) {
+      closed = true;
+      std::string what = cause;
+      for (const int p : bad)
+        what += p < 0 ? "its coordinates" : fmt::format("{}{}", what.empty() ? "point(s) " : what.back() == 's' ? ", point(s) " : " ", p);
+      throw std::runtime_error(fmt::format(
+          "{}: after the resume, the file does not read back from disk as written ({}): the file "
+          "it resumed was damaged where no checksum reaches. It is left unfinished: run the config "
+          "again with --overwrite",
+          partial, what));
+    }
+    const Handle fapl = handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "making a property list");
+    ok(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18), "opening");
+    const hid_t id = H5Fopen(partial.c_str(), H5F_ACC_RDWR, fapl.get());
+    if (id < 0) throw std::runtime_error(fmt::format("cannot open '{}' again: {}", partial, hdf5_message()));
+    file = Handle(id, H5Fclose);
+    text_attr(file.get(), "status", to_string(final));
+    close();
+  }
   void write_digests() const {
     number_attr(status_ds.get(), "dyad_point_digest", H5T_STD_U64LE, H5T_NATIVE_UINT64, digests.data(),
                 digests.size());
@@ -1489,7 +1533,12 @@ std::unique_ptr<H5Writer> H5Writer::reopen(std::string path, const std::string& 
   const hid_t root = w.file.get();
   // From here on a failure must not mark the file failed: it was not ours to change.
   w.closed = true;
-  if (w.ok(H5Aexists(root, "dyad_schema_version"), "checking an attribute") <= 0)
+  w.resumed = true;
+  // Negative: HDF5 cannot read the root group's header (its checksum; the attributes are
+  // compact there, h5::set_root_group_layout), which is damage, not another kind of file.
+  if (const htri_t known = H5Aexists(root, "dyad_schema_version"); known < 0)
+    fail(file, fmt::format("is damaged: its root group cannot be read ({})", hdf5_message()));
+  else if (known == 0)
     fail(file, "an HDF5 file but not a Dyad output (no root attribute dyad_schema_version)");
   if (const auto version = w.read_int_attr(root, "dyad_schema_version"); version != schema_version)
     fail(file, fmt::format("Dyad schema version {}; this dyad writes version {}", version, schema_version));
@@ -1797,8 +1846,7 @@ void H5Writer::finish(const double* summary, RunStatus status, int days_complete
       if (!digest) w.ok(-1, "reading back the run's data");
       w.number_attr(w.file.get(), h5::run_digest_attr, H5T_STD_U64LE, H5T_NATIVE_UINT64, &*digest);
     }
-    w.text_attr(w.file.get(), "status", to_string(status));
-    w.close();
+    w.close_with_status(status);
     w.closed = true;
     w.final_status = status;
     if (status != RunStatus::complete) return;
@@ -1878,8 +1926,7 @@ RunStatus H5Writer::close(RunStatus status) {
     else written = RunStatus::complete;
   }
   w.int32_attr(w.file.get(), "days_completed", w.days_completed());
-  w.text_attr(w.file.get(), "status", to_string(written));
-  w.close();
+  w.close_with_status(written);
   w.closed = true;
   w.final_status = written;
   if (written == RunStatus::complete) w.rename_to_final();

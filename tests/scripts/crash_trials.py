@@ -139,8 +139,8 @@ def fsize_trials(exe, tmp, rng, trials):
     return counts, bad
 
 
-def flip_trials(exe, tmp, rng, trials):
-    """A .partial with some points done, one byte flipped at a random offset, then --resume."""
+def flip_base(exe, tmp):
+    """The file flips are made in: (config, output, its .partial's bytes, the reference hash)."""
     cfg = sweep_config(tmp, "flip", days=20, couples=100, points=4)
     out = tmp / "flip.h5"
     reference, seconds = reference_hash(exe, cfg, out)
@@ -164,7 +164,12 @@ def flip_trials(exe, tmp, rng, trials):
         f["point_days_completed"][...] = days
         attr = h5py.h5a.open(f.id, b"status")
         attr.write(np.array(b"running", dtype=attr.dtype))
-    data = base.read_bytes()
+    return cfg, out, base.read_bytes(), reference
+
+
+def flip_trials(exe, tmp, rng, trials):
+    """A .partial with some points done, one byte flipped at a random offset, then --resume."""
+    cfg, out, data, reference = flip_base(exe, tmp)
     counts, bad = collections.Counter(), []
     for trial in range(trials):
         clear(out)

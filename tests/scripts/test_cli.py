@@ -322,8 +322,9 @@ def check_model_version(exe, tmp):
 
 
 def check_not_utf8_text(exe, tmp):
-    """A stored string whose bytes are not UTF-8 (a flipped bit in the config's text) is
-    printed by inspect as \\xNN, so its output stays readable text."""
+    """A stored string whose bytes are not UTF-8 (a flipped bit in the config's text, which a
+    dense attribute could take unchecked) is printed by inspect as \\xNN, so its output stays
+    readable text."""
     import subprocess
     cfg = common.write(tmp / "utf8.ini", GOOD.replace("{out}", str(tmp / "utf8.h5")))
     proc = common.run([exe, "run", cfg, "--set", "run.days=3", "--quiet"], cwd=tmp)
@@ -331,10 +332,27 @@ def check_not_utf8_text(exe, tmp):
         return
     data = bytearray((tmp / "utf8.h5").read_bytes())
     at = data.find(b"[run]")
-    if not T.check("not UTF-8: the stored config is in the file as text", at >= 0, "no [run] in the file"):
-        return
-    data[at + 1] ^= 0x80 | 0x10  # 'r' (0x72) -> 0xe2: a lead byte without its continuation
-    (tmp / "utf8.h5").write_bytes(bytes(data))
+    if at >= 0:
+        data[at + 1] ^= 0x80 | 0x10
+        (tmp / "utf8_flipped.h5").write_bytes(bytes(data))
+        proc = common.run([exe, "inspect", tmp / "utf8_flipped.h5"])
+    T.check("config text: a flipped byte in the file fails the root header's checksum, exit 2 'is damaged'",
+            at >= 0 and proc.returncode == 2 and "utf8_flipped.h5: is damaged: its root group" in proc.stderr,
+            "no [run] in the file" if at < 0 else common.describe(proc))
+    # Written through HDF5, not flipped in the file's bytes: the config is a compact
+    # attribute, in the root object header, whose checksum would refuse a flipped byte
+    # (sim/io/h5_util.hpp set_root_group_layout). Same length, written in place.
+    import h5py
+    import numpy as np
+    with h5py.File(tmp / "utf8.h5", "r+") as f:
+        attr = h5py.h5a.open(f.id, b"config")
+        text = bytearray(f.attrs["config"] if isinstance(f.attrs["config"], bytes) else f.attrs["config"].encode())
+        at = text.find(b"[run]")
+        if not T.check("not UTF-8: the stored config holds its [run] section", at >= 0, "no [run] in the config"):
+            return
+        text[at + 1] ^= 0x80 | 0x10  # 'r' (0x72) -> 0xe2: a lead byte without its continuation
+        value = bytes(text)
+        attr.write(np.array(value if attr.dtype.kind == "S" else np.array(value, dtype=object), dtype=attr.dtype))
     raw = subprocess.run([str(exe), "inspect", str(tmp / "utf8.h5")], capture_output=True, timeout=60)
     try:
         out = raw.stdout.decode("utf-8")

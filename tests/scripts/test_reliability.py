@@ -11,7 +11,8 @@ signal. File-size limit: a run under `prlimit --fsize` ends with status 1 and a 
 message, leaves the earlier output untouched and the points it had flushed readable.
 One output, one run: two runs to one output at random offsets (seed printed,
 DYAD_TEST_SEED repeats it; DYAD_CONCURRENT_TRIALS=200 for the larger sweep), a claim
-left by a SIGKILLed run taken over, a FILE made during a run kept. Randomized trials
+left by a SIGKILLed run taken over, a FILE made during a run kept. A chunk index moved by
+one flipped bit: --resume never calls the file complete. Randomized trials
 (tests/scripts/crash_trials.py, the same seed): SIGKILL / SIGTERM at random times, file-size
 limits, byte flips then --resume; counts DYAD_KILL_TRIALS, DYAD_FSIZE_TRIALS, DYAD_FLIP_TRIALS.
 Prints one line per check and `N passed, M failed` last.
@@ -228,6 +229,33 @@ def check_file_appeared(exe, tmp):
             and code == 0 and status.startswith("status: complete"), f"exit {proc.returncode}; {err!r}; {status}")
 
 
+def check_moved_chunk_address(exe, tmp):
+    """A chunk index (a version 1 B-tree, no checksum) that points point 0's chunk of a variable
+    64 KiB away: --resume recomputes point 0 and HDF5 writes it there, over live data on disk,
+    while the writer's caches still read whole (crash_trials.py flip, DYAD_TEST_SEED=149225,
+    trial 146). The run must not call the file complete."""
+    cfg, out, data, reference = crash_trials.flip_base(exe, tmp)
+    partial = Path(str(out) + ".partial")
+    partial.write_bytes(data)
+    with h5py.File(partial, "r") as f:
+        address = f["bids_autonomy_sd"].id.get_chunk_info(0).byte_offset
+    where = data.find(address.to_bytes(8, "little"))
+    if not T.check("moved chunk: the B-tree's address of the chunk is in the file once",
+                   where >= 0 and data.find(address.to_bytes(8, "little"), where + 1) < 0, f"address {address}"):
+        return
+    flipped = bytearray(data)
+    flipped[where + 2] ^= 1  # + 65536
+    crash_trials.clear(out)
+    partial.write_bytes(bytes(flipped))
+    proc = common.run([exe, "run", cfg, "--resume", out, "--quiet"], timeout=120)
+    code, status, h = inspect_hash(exe, out) if out.exists() else (None, "", None)
+    T.check("moved chunk: --resume ends in the reference data or exit 1 naming the file, never a complete file "
+            "that reads back damaged",
+            (proc.returncode == 0 and h == reference) or
+            (proc.returncode == 1 and str(partial) in proc.stderr and not out.exists()),
+            f"{common.describe(proc)}; then inspect: exit {code}, {status}, hash {h} (reference {reference})")
+
+
 def main():
     exe = common.exe_from_argv("test_reliability.py")
     seed = int(os.environ.get("DYAD_TEST_SEED", time.time_ns() % 1_000_000))
@@ -242,6 +270,7 @@ def main():
         T.guard("concurrent runs", check_concurrent_runs, exe, tmp, rng, trials)
         T.guard("stale claim", check_claim_taken_over, exe, tmp)
         T.guard("a file that appeared", check_file_appeared, exe, tmp)
+        T.guard("moved chunk", check_moved_chunk_address, exe, tmp)
 
     def report(name, trials, counts, bad, seconds):
         T.check(f"randomized {name}: {trials} trials in {seconds:.0f} s, none left a file that lies or a crash "
