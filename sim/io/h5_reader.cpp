@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <memory>
 #include <utility>
 
@@ -246,29 +247,55 @@ class Reader {
   }
 
   // Dimension names as netCDF sees them: the name of the attached dimension scale.
+  //
+  // Read from each scale's REFERENCE_LIST, never from the variable's DIMENSION_LIST
+  // (what H5DSget_num_scales and H5DSiterate_scales read). DIMENSION_LIST is a
+  // variable-length attribute: its references are objects of a global heap collection,
+  // which has no checksum, and libhdf5 1.10 copies as many bytes as a flipped size field
+  // says (AddressSanitizer: heap-buffer-overflow in H5HG_read under H5DSget_num_scales;
+  // tests/scripts/crash_trials.py flip, DYAD_TEST_SEED=232937, trial 20). REFERENCE_LIST
+  // is fixed-size (object address, dimension index) and stored in the scale's object
+  // header, whose checksum HDF5 verifies; the two lists are written together by
+  // H5DSattach_scale, so they name the same scales.
   std::vector<std::string> dim_names(hid_t ds, const std::string& name, std::size_t rank) const {
     if (rank == 1 && H5DSis_scale(ds) > 0) return {name};
+    if (!scales_read_) read_scales();
+    H5O_info_t info;
+    ok(H5Oget_info2(ds, &info, H5O_INFO_BASIC), name);
     std::vector<std::string> dims;
     for (unsigned d = 0; d < rank; ++d) {
-      std::string dim = fmt::format("phony_dim_{}", d);
-      if (H5DSget_num_scales(ds, d) > 0) {
-        int index = 0;
-        H5DSiterate_scales(
-            ds, d, &index,
-            [](hid_t, unsigned, hid_t scale, void* out) -> herr_t {
-              char buffer[256] = {};
-              if (H5Iget_name(scale, buffer, sizeof buffer) > 0) {
-                const std::string full = buffer;
-                *static_cast<std::string*>(out) = full.substr(full.rfind('/') + 1);
-              }
-              return 1;  // the first scale is the dimension
-            },
-            &dim);
-      }
-      H5Eclear2(H5E_DEFAULT);
-      dims.push_back(dim);
+      const auto scale = scale_of_.find({info.addr, d});
+      dims.push_back(scale != scale_of_.end() ? scale->second : fmt::format("phony_dim_{}", d));
     }
     return dims;
+  }
+  // (variable's object address, dimension) -> scale name, over the root's scales in
+  // creation order; the first scale that names a dimension is its name, as netCDF-C takes it.
+  void read_scales() const {
+    struct Entry {
+      hobj_ref_t dataset;
+      int dimension;
+    };
+    const Handle type(ok(H5Tcreate(H5T_COMPOUND, sizeof(Entry)), "REFERENCE_LIST"), H5Tclose);
+    ok(H5Tinsert(type.get(), "dataset", HOFFSET(Entry, dataset), H5T_STD_REF_OBJ), "REFERENCE_LIST");
+    ok(H5Tinsert(type.get(), "dimension", HOFFSET(Entry, dimension), H5T_NATIVE_INT), "REFERENCE_LIST");
+    for (const auto& name : dataset_names()) {
+      const Handle scale = open_dataset(name);
+      if (H5DSis_scale(scale.get()) <= 0 || ok(H5Aexists(scale.get(), "REFERENCE_LIST"), name) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        continue;
+      }
+      const std::string what = name + " REFERENCE_LIST";
+      const Handle attr(ok(H5Aopen(scale.get(), "REFERENCE_LIST", H5P_DEFAULT), what), H5Aclose);
+      const Handle space(ok(H5Aget_space(attr.get()), what), H5Sclose);
+      const hssize_t count = ok(H5Sget_simple_extent_npoints(space.get()), what);
+      check_bytes(what, count, sizeof(Entry));
+      std::vector<Entry> entries(static_cast<std::size_t>(count));
+      ok(H5Aread(attr.get(), type.get(), entries.data()), what);
+      for (const Entry& e : entries)
+        if (e.dimension >= 0) scale_of_.try_emplace({e.dataset, static_cast<unsigned>(e.dimension)}, name);
+    }
+    scales_read_ = true;
   }
 
   static std::string type_name(hid_t type) {
@@ -326,6 +353,8 @@ class Reader {
  private:
   std::string path_;
   Handle file_;
+  mutable bool scales_read_ = false;
+  mutable std::map<std::pair<haddr_t, unsigned>, std::string> scale_of_;
 };
 
 // FNV-1a, 64 bit.

@@ -19,6 +19,7 @@ Prints one line per check and `N passed, M failed` last.
 """
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -256,6 +257,53 @@ def check_moved_chunk_address(exe, tmp):
             f"{common.describe(proc)}; then inspect: exit {code}, {status}, hash {h} (reference {reference})")
 
 
+def last_global_heap_objects(data):
+    """(offset of the size field, size, payload) of the last object of each of the file's
+    global heap collections ("GCOL", HDF5 file format specification, "Global Heap"; object
+    index 0 is the free space after them)."""
+    last, at = [], data.find(b"GCOL")
+    while at >= 0:
+        end, p, found = at + int.from_bytes(data[at + 8:at + 16], "little"), at + 16, None
+        while p + 16 <= end:
+            index, size = int.from_bytes(data[p:p + 2], "little"), int.from_bytes(data[p + 8:p + 16], "little")
+            if index == 0:
+                break
+            found = (p + 8, size, data[p + 16:p + 16 + size])
+            p += 16 + (size + 7) // 8 * 8
+        if found:
+            last.append(found)
+        at = data.find(b"GCOL", at + 4)
+    return last
+
+
+def check_dimension_list_heap(exe, tmp):
+    """A DIMENSION_LIST (a variable-length attribute: its references live in a global heap
+    collection, which has no checksum) whose heap object, the last of its collection,
+    claims 2^28 more bytes: libhdf5 1.10 copies that many in H5HG_read (crash_trials.py flip,
+    DYAD_TEST_SEED=232937, trial 20, under H5DSget_num_scales: AddressSanitizer under ASan, a
+    SIGSEGV caught by the guard in release). `inspect` names the dimensions from the scales'
+    REFERENCE_LIST, so it reads the file or says it is damaged, and HDF5 does not crash."""
+    cfg, out, data, reference = crash_trials.flip_base(exe, tmp)
+    partial = Path(str(out) + ".partial")
+    partial.write_bytes(data)
+    with h5py.File(partial, "r") as f:
+        scales = {h5py.h5o.get_info(f[name].id).addr.to_bytes(8, "little") for name in ("day", "couple", "pairing")}
+    references = [o for o in last_global_heap_objects(data) if o[1] == 8 and o[2] in scales]
+    if not T.check("DIMENSION_LIST heap: a global heap collection ends with a reference to a dimension scale",
+                   references, f"last objects: {last_global_heap_objects(data)}"):
+        return
+    flipped = bytearray(data)
+    for size_field, size, _ in references:
+        flipped[size_field:size_field + 8] = (size | 1 << 28).to_bytes(8, "little")
+    partial.write_bytes(bytes(flipped))
+    proc = common.run([exe, "inspect", partial], timeout=120)
+    named = re.search(r"^  bids_connection_mean +float64 +\(day, pairing\)", proc.stdout, re.M) is not None
+    T.check("DIMENSION_LIST heap: inspect lists the variables with their dimensions, or exit 2 saying the file is "
+            "damaged; never a crash in HDF5",
+            "Sanitizer" not in proc.stderr and "crashed" not in proc.stderr and
+            ((proc.returncode == 0 and named) or (proc.returncode == 2 and "is damaged" in proc.stderr)),
+            common.describe(proc))
+
 def main():
     exe = common.exe_from_argv("test_reliability.py")
     seed = int(os.environ.get("DYAD_TEST_SEED", time.time_ns() % 1_000_000))
@@ -271,6 +319,7 @@ def main():
         T.guard("stale claim", check_claim_taken_over, exe, tmp)
         T.guard("a file that appeared", check_file_appeared, exe, tmp)
         T.guard("moved chunk", check_moved_chunk_address, exe, tmp)
+        T.guard("DIMENSION_LIST heap", check_dimension_list_heap, exe, tmp)
 
     def report(name, trials, counts, bad, seconds):
         T.check(f"randomized {name}: {trials} trials in {seconds:.0f} s, none left a file that lies or a crash "
