@@ -62,6 +62,7 @@ PARAMETERS = [
     ("leave_first", 0.0, 1.0, 0.25),       # F4, F2: walk-outs that cut a conflict short
     ("wait", 0.0, 1.0, 0.05),              # F1, F14: bids held while the partner is away
     ("v_toward", 0.2, 1.0, 0.05),          # F1, F5: avoidance turning away
+    ("v_toward_power", 0.5, 3.0, 0.25),    # F1, F14: turning toward lost mostly to high avoidance (R1d)
     ("resp_sd", 0.0, 0.6, 0.05),           # F13, F14: responsiveness beyond attachment
     ("v_demand", 0.0, 1.0, 0.1),           # F1, F4: the pursued avoidant turn away from demands (R1c)
     ("felt_w", 0.0, 1.5, 0.1),             # F14: satisfaction from bids felt answered (Q1b)

@@ -669,6 +669,36 @@ TEST_CASE("H1 R1c version 2 responses: responsiveness r multiplies the share ans
   }
 }
 
+TEST_CASE("R1d curvature of avoidance in turning toward: v_toward v^power") {
+  // Pins (R1d) toward = avail_j (1 - v_toward v_j^power)(1 - (1 - F_j) Ds_j / s*_j) for
+  // power 2 and 0.5 at v_b = 0.4, and power 1 as R1 (the same test as "R1 R3").
+  Params p = quiet();
+  p.b0 = 3;
+  p.v_toward = 0.9;
+  constexpr int n = 20000;
+  for (const double power : {2.0, 0.5, 1.0}) {
+    CAPTURE(power);
+    p.v_toward_power = power;
+    const attachment::Model m(p, spec());
+    CoupleDay s = couple(p, 0.5, 0.2, 0.4, 0.4);
+    s.c[0] = 0.05f;  // a: connection bid every tick
+    s.s[0] = 1;
+    s.c[1] = 1;
+    s.s[1] = s.sstar[1] - 0.1f;
+    const double Ds_b = s.sstar[1] - (s.s[1] - p.ds);
+    const double toward =
+        (1 - 0.9 * std::pow(static_cast<double>(s.v[1]), power)) * (1 - (1 - s.F[1]) * Ds_b / s.sstar[1]);
+    long conn = 0, tw = 0;
+    for (int t = 0; t < n; ++t) {
+      const Tick r = run_tick(m, s, static_cast<std::uint32_t>(t));
+      conn += r.t.n[daily::bids_connection];
+      tw += r.t.n[daily::turned_toward];
+    }
+    CHECK(conn == n);
+    check_share("toward (R1d)", tw, n, toward);
+  }
+}
+
 TEST_CASE("Q1b felt responsiveness: each connection bid's answer moves it by felt_rate; unanswered share costs felt_w") {
   // Pins (Q1b) felt_i += felt_rate ([turned toward] - felt_i) per connection bid of i, and
   // (Q1) sat's felt level less felt_w (1 - felt_i) with felt after the tick's bid.

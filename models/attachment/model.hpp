@@ -357,6 +357,10 @@ struct alignas(64) ChunkState {
         store(pursue[a] + i, k.dw_pursue * x_ * (1.0f - v_));
         store(leave[a] + i, k.stonewall * v_ * (1.0f - k.leave_x * x_));
       }
+    if (k.v_toward_power != 1.0f)  // (R1d), per lane in scalar code: every SIMD path gets the same bits
+      for (int a = 0; a < 2; ++a)
+        for (int i = 0; i < lanes; ++i)
+          half_v[a][i] = (1.0f - k.v_toward * std::pow(v[a][i], k.v_toward_power)) * b.resp[a][first + i];
   }
   // What a tick changes, back to the block.
   void store(Block& b, int first, int lanes) const {

@@ -36,6 +36,7 @@ struct BasicParams {
   // Responses (R1-R7)
   Real ill_avail = 0.5;        // availability factor when ill (A2)
   Real v_toward = 0.65;        // turning toward lost per unit avoidance (R1)
+  Real v_toward_power = 1.0;   // curvature of that loss: v_toward v^power (R1d); 1 is linear
   Real gc = 0.25, lp = 0.05;   // connection gained when turned toward; narrative relief
   Real k_against = 0.07, w_rej = 0.10;
   Real gs = 0.25;              // self gained when autonomy is granted
@@ -134,6 +135,7 @@ void for_each_param(P& p, F&& f) {
   f("wait", p.wait, "bid hold-back of the flexible while the partner is away (B1)");
   f("ill_avail", p.ill_avail, "availability factor when ill (A2)");
   f("v_toward", p.v_toward, "turning toward lost per unit avoidance (R1)");
+  f("v_toward_power", p.v_toward_power, "curvature of turning toward lost to avoidance, v_toward v^power (R1d)");
   f("gc", p.gc, "connection gained by a bid turned toward (R4)");
   f("lp", p.lp, "narrative relief by a bid turned toward (R4)");
   f("k_against", p.k_against, "tension from turning against (R5)");
@@ -234,7 +236,7 @@ inline Params version1() {
   p.flex_floor = 0; p.a_fear = 0; p.leave_first = 0; p.nb0 = 0; p.nb_x = 0; p.night_T = 0; p.night_D = 0;
   p.dw_pursue = 0; p.leave_x = 0; p.dis_x = 0; p.stress_couple = 0; p.stress_day = 0; p.resp_sd = 0;
   p.sat_base = 0.6; p.sat_sd = 0; p.sat_x = 0; p.sat_v = 0;
-  p.dissolution = 0; p.v_demand = 0; p.felt_w = 0;
+  p.dissolution = 0; p.v_demand = 0; p.felt_w = 0; p.v_toward_power = 1;
   return p;
 }
 
