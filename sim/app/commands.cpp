@@ -1,6 +1,7 @@
 #include "sim/app/commands.hpp"
 #include "sim/app/shard_commands.hpp"
 #include "sim/app/mpi_run.hpp"
+#include "sim/core/utf8.hpp"
 
 #include <fmt/core.h>
 #include <fcntl.h>
@@ -43,31 +44,7 @@ namespace fs = std::filesystem;
 // in a stored string (the config's comments, an attribute) left inspect printing bytes
 // that a terminal or a reading script cannot decode (tests/scripts/crash_trials.py flip,
 // DYAD_TEST_SEED=828269, trial 144).
-std::string shown(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    bool valid = len > 0 && i + len <= text.size();
-    for (std::size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
-    // overlong forms, surrogates and code points past U+10FFFF are not UTF-8 either
-    if (valid && len > 1) {
-      char32_t cp = c & (0xff >> (len + 1));
-      for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
-      constexpr char32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
-      valid = cp >= least[len] && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
-    }
-    if (valid) {
-      out.append(text.substr(i, len));
-      i += len;
-    } else {
-      out += fmt::format("\\x{:02x}", c);
-      ++i;
-    }
-  }
-  return out;
-}
+std::string shown(std::string_view text) { return utf8::escaped(text); }
 
 std::atomic<bool> stop_requested{false};
 std::atomic<int> stop_signal{0};
@@ -95,6 +72,12 @@ void check_output_target(const Config& config, const RunArgs& args) {
   auto fail = [&](const std::string& problem) {
     throw InputError(at.line ? at.file : config.config_file, at.line, "run.output", problem);
   };
+  // The output's name is recorded in the file (the config attribute, declared UTF-8 as
+  // netCDF-C writes text): a name that is not UTF-8 would be stored as bytes every netCDF
+  // client misreads.
+  if (!utf8::valid(output))
+    fail(fmt::format("'{}' is not UTF-8 text (the file records its own name in UTF-8 attributes); "
+                     "name the output in UTF-8", utf8::escaped(output)));
   const fs::path path(output);
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
   std::error_code ec;

@@ -1,12 +1,14 @@
 // dyad: the only place that sees argv. Parses the command line with
 // Boost.Program_options and hands plain values to the commands.
 #include <boost/program_options.hpp>
+#include <fmt/core.h>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/app/analyze.hpp"
@@ -17,6 +19,7 @@
 #include "sim/app/mpi_run.hpp"
 #include "sim/app/targets.hpp"
 #include "sim/core/error.hpp"
+#include "sim/core/utf8.hpp"
 #include "sim/core/version.hpp"
 
 namespace po = boost::program_options;
@@ -90,7 +93,20 @@ std::string command_line(int argc, char** argv) {
     std::string arg = i == 0 ? std::string("dyad") : std::string(argv[i]);
     const bool plain = !arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                                              "0123456789-_=./,:+@%") == std::string::npos;
-    if (!plain) {
+    if (!dyad::utf8::valid(arg)) {
+      // bash's $'...' with \xNN for the bytes that are not UTF-8: typed again it gives the
+      // same bytes, and the history attribute stays UTF-8 (sim/core/utf8.hpp)
+      std::string quoted = "$'";
+      for (std::size_t k = 0; k < arg.size();) {
+        if (const std::size_t len = dyad::utf8::sequence_at(arg, k); len == 0)
+          quoted += fmt::format("\\x{:02x}", static_cast<unsigned char>(arg[k++]));
+        else if (arg[k] == '\'' || arg[k] == '\\')
+          quoted += {'\\', arg[k++]};
+        else
+          quoted += arg.substr(std::exchange(k, k + len), len);
+      }
+      arg = quoted + "'";
+    } else if (!plain) {
       std::string quoted = "'";
       for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
       arg = quoted + "'";

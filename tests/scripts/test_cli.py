@@ -365,6 +365,50 @@ def check_not_utf8_text(exe, tmp):
             f"exit {raw.returncode}; decoded {decoded}; stdout tail {out[-300:]!r}; stderr {err[-300:]!r}")
 
 
+def check_latin1_paths(exe, tmp):
+    """Paths are bytes on Linux: a Latin-1 name (caf\xe9) is a path, not UTF-8 text. An output
+    so named is refused before anything is written (the file records its own name in
+    attributes declared UTF-8, which netCDF clients then misread); an input so named runs,
+    and the history attribute quotes it as bash's $'...\\xNN...', which stays UTF-8 and
+    names the same bytes when typed again."""
+    import subprocess
+    import h5py
+    cfg = common.write(tmp / "latin1.ini", GOOD.replace("{out}", str(tmp / "latin1_unused.h5")))
+    out = os.fsencode(tmp) + b"/caf\xe9.h5"
+    proc = subprocess.run([os.fsencode(exe), b"run", os.fsencode(cfg), b"-o", out, b"--quiet"],
+                          capture_output=True, timeout=120)
+    err = proc.stderr.decode("utf-8", "replace")
+    T.check("Latin-1 -o: exit 2 naming run.output and the name as \\xe9, nothing written",
+            proc.returncode == 2 and "'run.output'" in err and "caf\\xe9.h5' is not UTF-8" in err and
+            not os.path.exists(out) and not os.path.exists(out + b".partial"),
+            f"exit {proc.returncode}; stderr {err[-400:]!r}")
+    odd = os.fsencode(tmp) + b"/l\xe9'a\\b.ini"
+    with open(odd, "wb") as f:
+        f.write(cfg.read_bytes())
+    h5 = tmp / "latin1_history.h5"
+    proc = subprocess.run([os.fsencode(exe), b"run", odd, b"-o", os.fsencode(h5), b"--quiet"],
+                          capture_output=True, timeout=120)
+    if not T.check("Latin-1 config path: the run exits 0", proc.returncode == 0, proc.stderr.decode("utf-8", "replace")):
+        return
+    with h5py.File(h5, "r") as f:
+        raw = f.attrs["history"]
+    raw = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogateescape")
+    try:
+        history = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        history = None
+        why = str(e)
+    args = None
+    if history is not None:
+        typed = history.split(": ", 1)[1]
+        shell = subprocess.run(["/bin/bash", "-c", f'for a in {typed}; do printf "%s\\0" "$a"; done'],
+                               capture_output=True, timeout=30)
+        args = shell.stdout.split(b"\0")
+    T.check("Latin-1 config path: history is UTF-8 and, typed in bash, gives the config's bytes again",
+            args is not None and odd in args,
+            f"history {raw!r}; " + (f"not UTF-8: {why}" if history is None else f"bash gave {args!r}"))
+
+
 def check_output_is_input(exe, tmp):
     """-o naming the config by a symlink or a hard link, a FIFO: exit 2, all untouched."""
     cfg = common.write(tmp / "input.ini", GOOD.replace("{out}", str(tmp / "from_config.h5")))
@@ -682,6 +726,7 @@ def main():
         T.guard("files that are not Dyad outputs", check_not_dyad_files, exe, tmp)
         T.guard("stale .partial", check_stale_partial, exe, tmp)
         T.guard("-o naming an input or a non-file", check_output_is_input, exe, tmp)
+        T.guard("Latin-1 paths", check_latin1_paths, exe, tmp)
         T.guard("inputs that are not files", check_inputs_not_files, exe, tmp)
         T.guard("configs read as written", check_read_as_written, exe, tmp)
         T.guard("--threads capped", check_threads_capped, exe, tmp)
