@@ -73,9 +73,11 @@ def settle(exe, cfg, out, reference):
                                                           f"last --resume: {common.describe(proc)}")
 
 
-def reference_hash(exe, cfg, out):
+def reference_hash(exe, cfg, out, shard=()):
+    """The data hash of a complete run of cfg to out (with shard: its shard file, out)."""
     start = time.monotonic()
-    proc = common.run([exe, "run", cfg, "-o", out, "--quiet", "--overwrite"], timeout=300)
+    target = out.parent / (out.name.split(".shard-")[0] + ".h5") if shard else out
+    proc = common.run([exe, "run", cfg, "-o", target, *shard, "--quiet", "--overwrite"], timeout=300)
     seconds = time.monotonic() - start
     if proc.returncode != 0:
         raise RuntimeError(f"reference run failed: {common.describe(proc)}")
@@ -139,19 +141,22 @@ def fsize_trials(exe, tmp, rng, trials):
     return counts, bad
 
 
-def flip_base(exe, tmp):
-    """The file flips are made in: (config, output, its .partial's bytes, the reference hash)."""
+def flip_base(exe, tmp, shard=()):
+    """The file flips are made in: (config, output, its .partial's bytes, the reference hash).
+    shard: ("--shard", "1/1") for a shard's file (the output is then the shard's name)."""
     cfg = sweep_config(tmp, "flip", days=20, couples=100, points=4)
     out = tmp / "flip.h5"
-    reference, seconds = reference_hash(exe, cfg, out)
+    if shard:
+        out = tmp / f"flip.shard-{shard[1].replace('/', '-of-')}.h5"
+    reference, seconds = reference_hash(exe, cfg, out, shard)
     # An unfinished run, made the same way every time so that a seed repeats the trials:
     # the complete file with points 2 and 3 marked pending and its status "running",
     # both written in place (the same types and sizes, so HDF5 moves nothing).
     import h5py
     import numpy as np
     clear(out)
-    proc = common.run([exe, "run", cfg, "-o", out, "--quiet"], timeout=300)
-    if proc.returncode != 0:
+    proc = common.run([exe, "run", cfg, "-o", tmp / "flip.h5", *shard, "--quiet"], timeout=300)
+    if proc.returncode != 0 or not out.exists():
         raise RuntimeError(common.describe(proc))
     base = tmp / "flip_base.h5.partial"
     os.replace(out, base)

@@ -230,27 +230,29 @@ def check_file_appeared(exe, tmp):
             and code == 0 and status.startswith("status: complete"), f"exit {proc.returncode}; {err!r}; {status}")
 
 
-def check_moved_chunk_address(exe, tmp):
+def check_moved_chunk_address(exe, tmp, shard=()):
     """A chunk index (a version 1 B-tree, no checksum) that points point 0's chunk of a variable
     64 KiB away: --resume recomputes point 0 and HDF5 writes it there, over live data on disk,
     while the writer's caches still read whole (crash_trials.py flip, DYAD_TEST_SEED=149225,
-    trial 146). The run must not call the file complete."""
-    cfg, out, data, reference = crash_trials.flip_base(exe, tmp)
+    trial 146). The run must not call the file complete. A shard's file (shard=("--shard",
+    "1/1")) has no digests: reading it back checks its chunks' Fletcher32 sums."""
+    what = "moved chunk, shard" if shard else "moved chunk"
+    cfg, out, data, reference = crash_trials.flip_base(exe, tmp, shard)
     partial = Path(str(out) + ".partial")
     partial.write_bytes(data)
     with h5py.File(partial, "r") as f:
         address = f["bids_autonomy_sd"].id.get_chunk_info(0).byte_offset
     where = data.find(address.to_bytes(8, "little"))
-    if not T.check("moved chunk: the B-tree's address of the chunk is in the file once",
+    if not T.check(f"{what}: the B-tree's address of the chunk is in the file once",
                    where >= 0 and data.find(address.to_bytes(8, "little"), where + 1) < 0, f"address {address}"):
         return
     flipped = bytearray(data)
     flipped[where + 2] ^= 1  # + 65536
     crash_trials.clear(out)
     partial.write_bytes(bytes(flipped))
-    proc = common.run([exe, "run", cfg, "--resume", out, "--quiet"], timeout=120)
+    proc = common.run([exe, "run", cfg, *shard, "--resume", out, "--quiet"], timeout=120)
     code, status, h = inspect_hash(exe, out) if out.exists() else (None, "", None)
-    T.check("moved chunk: --resume ends in the reference data or exit 1 naming the file, never a complete file "
+    T.check(f"{what}: --resume ends in the reference data or exit 1 naming the file, never a complete file "
             "that reads back damaged",
             (proc.returncode == 0 and h == reference) or
             (proc.returncode == 1 and str(partial) in proc.stderr and not out.exists()),
@@ -319,6 +321,7 @@ def main():
         T.guard("stale claim", check_claim_taken_over, exe, tmp)
         T.guard("a file that appeared", check_file_appeared, exe, tmp)
         T.guard("moved chunk", check_moved_chunk_address, exe, tmp)
+        T.guard("moved chunk, shard", check_moved_chunk_address, exe, tmp, ("--shard", "1/1"))
         T.guard("DIMENSION_LIST heap", check_dimension_list_heap, exe, tmp)
 
     def report(name, trials, counts, bad, seconds):
