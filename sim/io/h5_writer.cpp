@@ -274,6 +274,51 @@ struct H5Writer::Impl {
                                H5Aclose, name);
     ok(H5Awrite(attr.get(), type.get(), value.c_str()), name);
   }
+  // Text attributes that change after the file is published: "status" (running,
+  // interrupted, complete, failed) and "history" (a line per resume). Deleted and created
+  // again, as text_attr does, they changed the root object header's layout: completing a
+  // run moved "status" from the header's first chunk (byte 7,624) to a new continuation
+  // chunk at the end of the file, and a SIGKILL during that flush left a header whose
+  // chunks came from two flushes, the attribute in neither (crash_trials.py kill,
+  // DYAD_TEST_SEED=496788, trial 15: "root attribute status is missing"). So each is made
+  // with room to spare, NUL-padded, and rewritten in place while the new text fits: a
+  // flush then writes the same header, only some bytes of one message changed. Readers
+  // stop at the first NUL (ncdump trims trailing NULs, numpy's fixed-length strings drop
+  // them, R's strings end there). A file written before keeps its exact-length attributes,
+  // replaced as before when a longer text does not fit.
+  void rewritable_text_attr(hid_t obj, const char* name, const std::string& value, std::size_t room) const {
+    if (ok(H5Aexists(obj, name), "checking an attribute") > 0) {
+      const Handle attr = handle(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose, name);
+      const Handle type = handle(H5Aget_type(attr.get()), H5Tclose, name);
+      if (H5Tget_class(type.get()) == H5T_STRING && ok(H5Tis_variable_str(type.get()), name) == 0 &&
+          H5Tget_size(type.get()) >= value.size()) {
+        std::string padded(H5Tget_size(type.get()), '\0');
+        padded.replace(0, value.size(), value);
+        ok(H5Awrite(attr.get(), type.get(), padded.data()), name);
+        return;
+      }
+    }
+    remove_attr(obj, name);
+    const std::size_t size = std::max({room, value.size(), std::size_t{1}});
+    const Handle type = handle(H5Tcopy(H5T_C_S1), H5Tclose, "making a string type");
+    ok(H5Tset_size(type.get(), size), "sizing a string type");
+    ok(H5Tset_strpad(type.get(), H5T_STR_NULLTERM), "making a string type");
+    ok(H5Tset_cset(type.get(), H5T_CSET_UTF8), "making a string type");
+    const Handle space = handle(H5Screate(H5S_SCALAR), H5Sclose, "making a dataspace");
+    const Handle attr = handle(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                               H5Aclose, name);
+    std::string padded(size, '\0');
+    padded.replace(0, value.size(), value);
+    ok(H5Awrite(attr.get(), type.get(), padded.data()), name);
+  }
+  void status_attr(hid_t obj, RunStatus status) const {
+    std::size_t longest = 0;
+    for (const RunStatus s : {RunStatus::running, RunStatus::complete, RunStatus::interrupted, RunStatus::failed})
+      longest = std::max(longest, std::string_view(to_string(s)).size());
+    rewritable_text_attr(obj, "status", to_string(status), longest);
+  }
+  // Room for about a dozen resume lines of a long command line.
+  static constexpr std::size_t history_room = 4096;
   // Scalar when count == 0, else a 1-D array of `count` values.
   // An existing attribute is rewritten in place (days_completed, every flush): deleting
   // and recreating it would move it to the end of the creation order each time.
@@ -656,7 +701,7 @@ struct H5Writer::Impl {
   // no such past, so it is not read a second time.
   void close_with_status(RunStatus final) {
     if (!(resumed && final == RunStatus::complete)) {
-      text_attr(file.get(), "status", to_string(final));
+      status_attr(file.get(), final);
       close();
       return;
     }
@@ -689,7 +734,7 @@ struct H5Writer::Impl {
     const hid_t id = H5Fopen(partial.c_str(), H5F_ACC_RDWR, fapl.get());
     if (id < 0) throw std::runtime_error(fmt::format("cannot open '{}' again: {}", partial, hdf5_message()));
     file = Handle(id, H5Fclose);
-    text_attr(file.get(), "status", to_string(final));
+    status_attr(file.get(), final);
     close();
   }
   void write_digests() const {
@@ -1305,9 +1350,10 @@ void H5Writer::create(std::string path, Provenance provenance, const Sweep& swee
   w.text_attr(root, "title", fmt::format("Dyad couple-dynamics simulation, model {}", p.model));
   w.text_attr(root, "source", fmt::format("Dyad {} (git {})", p.dyad_version, p.git_commit));
   // CF: one line per program that touched the file, "time: command line".
-  w.text_attr(root, "history", p.command_line.empty()
-                                   ? fmt::format("{} dyad {} run", p.created, p.dyad_version)
-                                   : fmt::format("{} dyad {}: {}", p.created, p.dyad_version, p.command_line));
+  const std::string history = p.command_line.empty()
+                                  ? fmt::format("{} dyad {} run", p.created, p.dyad_version)
+                                  : fmt::format("{} dyad {}: {}", p.created, p.dyad_version, p.command_line);
+  w.rewritable_text_attr(root, "history", history, history.size() + Impl::history_room);
   w.int32_attr(root, "dyad_schema_version", schema_version);
   w.text_attr(root, "dyad_version", p.dyad_version);
   w.text_attr(root, "git_commit", p.git_commit);
@@ -1319,7 +1365,7 @@ void H5Writer::create(std::string path, Provenance provenance, const Sweep& swee
   // number as a double, which rounds seeds above 2^53.
   w.text_attr(root, "seed_text", fmt::format("{}", p.seed));
   w.text_attr(root, "config", p.config_text);
-  w.text_attr(root, "status", to_string(RunStatus::running));
+  w.status_attr(root, RunStatus::running);
   if (w.is_shard) {
     const shard::ShardSpec& sh = w.shard;
     if (static_cast<int>(sh.pieces.size()) != w.n_points)
@@ -1637,10 +1683,12 @@ std::unique_ptr<H5Writer> H5Writer::reopen(std::string path, const std::string& 
 
   // Ours now: from here an unfinished writer marks the file failed again.
   w.closed = false;
-  w.text_attr(root, "status", to_string(RunStatus::running));
+  w.status_attr(root, RunStatus::running);
   std::string history = w.ok(H5Aexists(root, "history"), "history") > 0 ? w.read_text_attr(root, "history") : "";
-  w.text_attr(root, "history", fmt::format("{}{}{} dyad resumed{}", history, history.empty() ? "" : "\n", utc_now(),
-                                           command_line.empty() ? "" : ": " + command_line));
+  w.rewritable_text_attr(root, "history",
+                         fmt::format("{}{}{} dyad resumed{}", history, history.empty() ? "" : "\n", utc_now(),
+                                     command_line.empty() ? "" : ": " + command_line),
+                         history.size() + Impl::history_room);
   for (const int p : w.damaged) {
     w.write_point_status(p);
     w.write_point_days(p);
@@ -1662,7 +1710,7 @@ H5Writer::~H5Writer() {
   }
   try {
     if (!w.closed) {
-      w.text_attr(w.file.get(), "status", to_string(RunStatus::failed));
+      w.status_attr(w.file.get(), RunStatus::failed);
       w.int32_attr(w.file.get(), "days_completed", w.days_completed());
     }
     w.close();
@@ -1903,7 +1951,7 @@ void H5Writer::fail_point(int point, const std::string& message) {
     w.write_point_status(point);
     w.write_point_message(point, message);
   } else {
-    w.text_attr(w.file.get(), "status", to_string(RunStatus::failed));
+    w.status_attr(w.file.get(), RunStatus::failed);
   }
   w.flush();
 }

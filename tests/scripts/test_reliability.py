@@ -259,6 +259,29 @@ def check_moved_chunk_address(exe, tmp, shard=()):
             f"{common.describe(proc)}; then inspect: exit {code}, {status}, hash {h} (reference {reference})")
 
 
+def check_root_header_stays(exe, tmp):
+    """What changes in the root object header after the file is published (status, history)
+    is rewritten in place: deleted and created again, "status" moved from the header's first
+    chunk to a new continuation chunk at the end of the file, and a SIGKILL during that
+    flush left a header without it (crash_trials.py kill, DYAD_TEST_SEED=496788, trial 15,
+    CI of 2026-12-03). An unfinished file resumed to completion keeps both messages where
+    they were."""
+    cfg, out, data, reference = crash_trials.flip_base(exe, tmp)
+    partial = Path(str(out) + ".partial")
+    partial.write_bytes(data)
+
+    def where(blob):
+        return {name: [m.start() for m in re.finditer(re.escape(name) + b"\x00", blob)][:3]
+                for name in (b"status", b"history")}
+
+    before = where(data)
+    proc = common.run([exe, "run", cfg, "--resume", out, "--quiet"], timeout=120)
+    after = where(out.read_bytes()) if out.exists() else None
+    T.check("root header: --resume to completion leaves the status and history messages where they were",
+            proc.returncode == 0 and after == before and all(len(v) == 1 for v in before.values()),
+            f"{common.describe(proc)}; before {before}, after {after}")
+
+
 def last_global_heap_objects(data):
     """(offset of the size field, size, payload) of the last object of each of the file's
     global heap collections ("GCOL", HDF5 file format specification, "Global Heap"; object
@@ -323,6 +346,7 @@ def main():
         T.guard("moved chunk", check_moved_chunk_address, exe, tmp)
         T.guard("moved chunk, shard", check_moved_chunk_address, exe, tmp, ("--shard", "1/1"))
         T.guard("DIMENSION_LIST heap", check_dimension_list_heap, exe, tmp)
+        T.guard("root header", check_root_header_stays, exe, tmp)
 
     def report(name, trials, counts, bad, seconds):
         T.check(f"randomized {name}: {trials} trials in {seconds:.0f} s, none left a file that lies or a crash "
