@@ -64,6 +64,7 @@ PARAMETERS = [
     ("v_toward", 0.2, 1.0, 0.05),          # F1, F5: avoidance turning away
     ("v_toward_power", 0.5, 3.0, 0.25),    # F1, F14: turning toward lost mostly to high avoidance (R1d)
     ("resp_sd", 0.0, 0.6, 0.05),           # F13, F14: responsiveness beyond attachment
+    ("resp_couple", 0.0, 1.0, 0.1),        # F14: a couple's shared habit of turning toward (H1b)
     ("v_demand", 0.0, 1.0, 0.1),           # F1, F4: the pursued avoidant turn away from demands (R1c)
     ("felt_w", 0.0, 1.5, 0.1),             # F14: satisfaction from bids felt answered (Q1b)
     ("felt_rate", 0.01, 0.3, 0.02),

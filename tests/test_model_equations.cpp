@@ -238,6 +238,68 @@ TEST_CASE("Traits and initial state: x, v ~ clip(Normal), c = c*, s = s*, N = 0.
   }
 }
 
+TEST_CASE("H1 H1b responsiveness r = max(0, 1 + resp_sd z): a share resp_couple of z's variance is the couple's") {
+  // Pins (H1b) z_r,i = sqrt(1 - resp_couple) z_own,i + sqrt(resp_couple) z_couple and (H1):
+  // at resp_couple = 0.6 the partners' responsiveness correlates 0.6, each keeps mean 1 and
+  // sd resp_sd (resp_sd = 0.2: clipping at 0 needs z < -5), and the same block at
+  // resp_couple = 0 gives the own normals, from which both partners' values at 0.6 follow
+  // with one shared normal.
+  constexpr int n = 20000;
+  std::vector<rng::Subject> own(n), shared(n);
+  std::vector<std::int8_t> styles(n, 0);
+  for (int i = 0; i < n; ++i) {
+    own[i] = {static_cast<std::uint32_t>(i), 0};
+    shared[i] = {static_cast<std::uint32_t>(i), rng::shared_domain};
+  }
+  BlockSetup setup;
+  setup.spec = &spec();
+  setup.seed = seed;
+  setup.own = own;
+  setup.shared = shared;
+  setup.style_a = styles;
+  setup.style_b = styles;
+  auto responsiveness = [&](double share) {
+    Params p;
+    p.resp_sd = 0.2;
+    p.resp_couple = share;
+    attachment::Block b(n);
+    attachment::Model(p, spec()).init(b, setup);
+    return std::vector<std::vector<float>>{{b.resp[0].data(), b.resp[0].data() + n},
+                                           {b.resp[1].data(), b.resp[1].data() + n}};
+  };
+  const auto r0 = responsiveness(0.0), r6 = responsiveness(0.6);
+  double sum[2] = {}, sq[2] = {}, cross = 0, sum0[2] = {}, cross0 = 0;
+  int mismatched = 0;
+  for (int i = 0; i < n; ++i) {
+    const double own_a = (r0[0][i] - 1) / 0.2, own_b = (r0[1][i] - 1) / 0.2;
+    const double z_couple = ((r6[0][i] - 1) / 0.2 - std::sqrt(0.4) * own_a) / std::sqrt(0.6);
+    const double b_expected = 1 + 0.2 * (std::sqrt(0.4) * own_b + std::sqrt(0.6) * z_couple);
+    if (std::fabs(r6[1][i] - b_expected) > 1e-4) ++mismatched;
+    for (int a = 0; a < 2; ++a) {
+      sum[a] += r6[a][i];
+      sq[a] += r6[a][i] * r6[a][i];
+      sum0[a] += r0[a][i];
+    }
+    cross += r6[0][i] * r6[1][i];
+    cross0 += r0[0][i] * r0[1][i];
+  }
+  CHECK(mismatched == 0);
+  auto correlation = [&](double s0, double s1, double ss0, double ss1, double c) {
+    const double m0 = s0 / n, m1 = s1 / n;
+    return (c / n - m0 * m1) / std::sqrt((ss0 / n - m0 * m0) * (ss1 / n - m1 * m1));
+  };
+  for (int a = 0; a < 2; ++a) {
+    CHECK(std::fabs(sum[a] / n - 1) < 4.5 * 0.2 / std::sqrt(n));
+    CHECK(std::sqrt(sq[a] / n - (sum[a] / n) * (sum[a] / n)) == doctest::Approx(0.2).epsilon(0.03));
+  }
+  const double rho = correlation(sum[0], sum[1], sq[0], sq[1], cross);
+  CHECK(std::fabs(rho - 0.6) < 4.5 * (1 - 0.36) / std::sqrt(n));
+  double sq0[2] = {};
+  for (int i = 0; i < n; ++i)
+    for (int a = 0; a < 2; ++a) sq0[a] += r0[a][i] * r0[a][i];
+  CHECK(std::fabs(correlation(sum0[0], sum0[1], sq0[0], sq0[1], cross0)) < 4.5 / std::sqrt(n));
+}
+
 TEST_CASE("E1 illness: 0 -> 1 with p_ill, 1 -> 0 with p_recover, per day") {
   // Pins (E1): a healthy agent falls ill on a day with p_ill = 0.01, an ill one recovers
   // with p_recover = 0.3; each partner has its own draw (roles swapped in the second pass).
@@ -699,9 +761,10 @@ TEST_CASE("R1d curvature of avoidance in turning toward: v_toward v^power") {
   }
 }
 
-TEST_CASE("Q1b felt responsiveness: each connection bid's answer moves it by felt_rate; unanswered share costs felt_w") {
+TEST_CASE("Q1b felt responsiveness: each connection bid's answer moves it by felt_rate; unanswered share costs felt_w c*/cstar0") {
   // Pins (Q1b) felt_i += felt_rate ([turned toward] - felt_i) per connection bid of i, and
-  // (Q1) sat's felt level less felt_w (1 - felt_i) with felt after the tick's bid.
+  // (Q1) sat's felt level less felt_w (c*_i / cstar0) (1 - felt_i) with felt after the
+  // tick's bid (partner a's x = 0.5, v = 0.2: c* is not cstar0, so the scaling shows).
   Params p = quiet();
   p.b0 = 3;
   p.felt_w = 0.5;
@@ -730,7 +793,7 @@ TEST_CASE("Q1b felt responsiveness: each connection bid's answer moves it by fel
     p0.felt_w = 0;
     const Tick r0 = run_tick(attachment::Model(p0, spec()), s, t);
     CHECK(r0.s.felt[0] == r.s.felt[0]);
-    CHECK(r0.s.sat[0] - r.s.sat[0] == approx(p.sat_rate * 0.5 * (1 - felt)));
+    CHECK(r0.s.sat[0] - r.s.sat[0] == approx(p.sat_rate * 0.5 * (s.cstar[0] / p.cstar0) * (1 - felt)));
   }
   CHECK(seen_toward > 0);
   CHECK(seen_away > 0);

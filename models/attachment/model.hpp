@@ -554,9 +554,12 @@ void BasicModel<Math>::init(Block& b, const BlockSetup& setup) const {
       rng::normal_pair_f(w[0], w[1], z[4 * t], z[4 * t + 1]);
       rng::normal_pair_f(w[2], w[3], z[4 * t + 2], z[4 * t + 3]);
     }
+    // (H1b) z[7], the eighth normal of those two calls, is the couple's shared part
+    const float resp_own = std::sqrt(1.0f - k_.resp_couple), resp_shared = std::sqrt(k_.resp_couple);
     for (int a = 0; a < 2; ++a) {
       const float x = b.x[a][i], v = b.v[a][i];
-      b.resp[a][i] = std::max(0.0f, 1.0f + k_.resp_sd * z[1 + a]);                       // (H1)
+      const float z_resp = resp_own * z[1 + a] + resp_shared * z[7];                      // (H1b)
+      b.resp[a][i] = std::max(0.0f, 1.0f + k_.resp_sd * z_resp);                          // (H1)
       b.q[a][i] = k_.sat_base + k_.sat_sd * z[3 + a] - k_.sat_x * x - k_.sat_v * v;       // (H2)
       b.alt[a][i] = k_.alt0 + k_.alt_sd * z[5 + a] - k_.alt_x * x + k_.alt_v * v;         // (H3)
       b.Nbase[a][i] = k_.nb0 + k_.nb_x * x;                                                // (V2)
@@ -1099,13 +1102,14 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
     }
 
     // 11. Satisfaction (Q1), and the day's level tallies.
+    const float felt_need = k.felt_w / k.cstar0;  // (Q1b) the loss scales with c*_i / cstar0
     #pragma GCC unroll 2
     for (int a = 0; a < 2; ++a) {
       const f32 c = load(L.c[a] + i), s = load(L.s[a] + i), sat = load(L.sat[a] + i);
       const f32 dcon = max(zero, load(L.cstar[a] + i) - c);
       const f32 dself = max(zero, load(L.sstar[a] + i) - s);
       const f32 felt = clip01(load(L.q[a] + i) + 0.4f * c - dcon - dself - T - 0.5f * D[a] -
-                              k.felt_w * (1.0f - load(L.felt[a] + i)));                // (H2, Q1b)
+                              felt_need * load(L.cstar[a] + i) * (1.0f - load(L.felt[a] + i)));  // (H2, Q1b)
       store(L.sat[a] + i, sat + k.sat_rate * (felt - sat));                            // (Q1)
       sc.count(a == 0 ? daily::unmet_a : daily::unmet_b, i, dcon + dself > k.unmet);
       store(sc.D_end[a] + i, D[a]);

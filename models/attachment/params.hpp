@@ -84,6 +84,7 @@ struct BasicParams {
   Real stress_couple = 0.3;    // sd of log stress between couples (E3)
   Real stress_day = 0.3;       // sd of log stress from day to day (E3)
   Real resp_sd = 0.25;         // sd of responsiveness between persons (H1, R1)
+  Real resp_couple = 0.0;      // share of that variance the partners share: a couple's habit of turning toward (H1b)
   Real sat_base = 0.6;         // felt satisfaction at no deficit, tension or distress (Q1)
   Real sat_sd = 0.25;          // sd of the personal satisfaction baseline (H2, Q1)
   Real sat_x = 0.2;           // satisfaction baseline lost per unit anxiety (H2, Q1)
@@ -99,7 +100,7 @@ struct BasicParams {
   Real alt_sd = 0.2;            // sd of alternatives between persons (H3)
   // Turning toward, staying and parting (F1, F14).
   Real v_demand = 0.0;         // turning toward a demand lost per unit avoidance: the pursued withdraw (R1c)
-  Real felt_w = 0.0;           // satisfaction lost per unit of one's bids felt unanswered (Q1b)
+  Real felt_w = 0.0;           // satisfaction lost per unit of one's bids felt unanswered, at c* = cstar0 (Q1b)
   Real felt_rate = 0.05;       // share of felt responsiveness one connection bid's answer replaces (Q1b)
   Real c_mid = 0.25;            // couple commitment at which the hazard is half its top (K3)
   Real c_s = 0.07;             // width of the hazard's fall with commitment (K3)
@@ -193,6 +194,7 @@ void for_each_param(P& p, F&& f) {
   f("stress_couple", p.stress_couple, "sd of log stress between couples (E3)");
   f("stress_day", p.stress_day, "sd of log stress from day to day (E3)");
   f("resp_sd", p.resp_sd, "sd of responsiveness between persons (H1)");
+  f("resp_couple", p.resp_couple, "share of responsiveness variance shared by the partners (H1b)");
   f("sat_base", p.sat_base, "felt satisfaction without deficits, tension or distress (Q1)");
   f("sat_sd", p.sat_sd, "sd of the personal satisfaction baseline (H2)");
   f("sat_x", p.sat_x, "satisfaction baseline lost per unit anxiety (H2)");
@@ -250,7 +252,7 @@ inline std::string check_params(const Params& p) {
       "ill_avail", "rD", "rT", "p_disagree", "stonewall", "p_disengage", "cool_exit", "cool",
       "calm_rate", "psi", "r0", "sat_rate", "sat0", "lam", "mu", "soothe", "cope_exit",
       "flex_floor", "night_T", "night_D", "k_commit", "h_max", "dw_pursue", "leave_x", "leave_first",
-      "felt_rate"};
+      "felt_rate", "resp_couple"};
   // Affect terms of the Gottman-Murray equations may be negative (G1, G2).
   constexpr std::string_view any_sign[] = {"a0", "r_u", "sat_base", "alt0"};
   std::string problem;
@@ -275,6 +277,7 @@ inline std::string check_params(const Params& p) {
   if (p.crisis_extra <= 0) return "crisis_extra: must be above 0";
   if (p.D_flood <= 0) return "D_flood: must be above 0 (G6 divides by it)";
   if (p.sstar0 <= 0) return "sstar0: must be above 0 (R1 divides by s*)";
+  if (p.cstar0 <= 0) return "cstar0: must be above 0 (Q1b divides by it)";
   if (p.th0 <= 0) return "th0: must be above 0";
   if (p.dissolution != 0 && p.dissolution != 1) return "dissolution: must be 0 or 1";
   if (p.c_s <= 0) return "c_s: must be above 0 (K3 divides by it)";
