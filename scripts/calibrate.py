@@ -185,7 +185,8 @@ def main():
             k, v = (s.strip() for s in line.split("=", 1))
             defaults[k] = float(v)
     names = [p[0] for p in PARAMETERS if not args.only or p[0] in args.only.split(",")]
-    current = {k: start.get(k, defaults[k]) for k in names}
+    # The start's values of keys not searched (--only) stay as they are, not the defaults.
+    current = {**start, **{k: start.get(k, defaults[k]) for k in names}}
     steps = {k: s for k, _, _, s in PARAMETERS if k in names}
     best_loss, best_rows = run(current)
     print(f"start: loss {best_loss:.4f}", flush=True)

@@ -60,6 +60,17 @@ def main():
         T.check("--start OUT.json starts from the grid's best",
                 proc.returncode == 0 and all(f"'{k}': {v}" in proc.stdout for k, v in shown.items()),
                 common.describe(proc))
+        # A search of one key from OUT.json keeps the start's other keys, not the defaults
+        # (it once dropped them: every evaluation ran the defaults but for alt_sd).
+        logged = len(open(f"{out}.jsonl").readlines())
+        proc = common.run([*base, "--start", f"{out}.json", "--only", "alt_sd", "--no-screen",
+                           "--rounds", "1", "--minutes", "0.05"], timeout=300)
+        searched = [json.loads(line)["values"] for line in open(f"{out}.jsonl").readlines()[logged:]]
+        T.check("--only KEY searches KEY and keeps --start's values of the others",
+                proc.returncode == 0
+                and all(v["resp_sd"] == point["resp_sd"] and v["sat_sd"] == point["sat_sd"] for v in searched)
+                and len({v["alt_sd"] for v in searched}) > 1,
+                f"{common.describe(proc)}\n{searched}")
         for args, names in ((["--grid", "no_such_key=1"], ["no_such_key"]),
                             (["--grid", "resp_sd=high"], ["resp_sd=high", "numbers"])):
             proc = common.run([*base, *args])
