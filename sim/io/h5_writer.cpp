@@ -261,18 +261,22 @@ struct H5Writer::Impl {
   void remove_attr(hid_t obj, const char* name) const {
     if (ok(H5Aexists(obj, name), "checking an attribute") > 0) ok(H5Adelete(obj, name), name);
   }
-  void text_attr(hid_t obj, const char* name, const std::string& value) const {
+  // `room` reserves bytes beyond the text, NUL-padded (rewritable_text_attr).
+  void text_attr(hid_t obj, const char* name, const std::string& value, std::size_t room = 0) const {
     remove_attr(obj, name);
     // Fixed length, no room for the terminator (as netCDF-C writes NC_CHAR), with
     // one NUL for the empty string because HDF5 has no zero-size string type.
+    const std::size_t size = std::max({room, value.size(), std::size_t{1}});
     const Handle type = handle(H5Tcopy(H5T_C_S1), H5Tclose, "making a string type");
-    ok(H5Tset_size(type.get(), std::max<std::size_t>(value.size(), 1)), "sizing a string type");
+    ok(H5Tset_size(type.get(), size), "sizing a string type");
     ok(H5Tset_strpad(type.get(), H5T_STR_NULLTERM), "making a string type");
     ok(H5Tset_cset(type.get(), H5T_CSET_UTF8), "making a string type");
     const Handle space = handle(H5Screate(H5S_SCALAR), H5Sclose, "making a dataspace");
     const Handle attr = handle(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
                                H5Aclose, name);
-    ok(H5Awrite(attr.get(), type.get(), value.c_str()), name);
+    std::string padded(size, '\0');
+    padded.replace(0, value.size(), value);
+    ok(H5Awrite(attr.get(), type.get(), padded.data()), name);
   }
   // Text attributes that change after the file is published: "status" (running,
   // interrupted, complete, failed) and "history" (a line per resume). Deleted and created
@@ -298,18 +302,7 @@ struct H5Writer::Impl {
         return;
       }
     }
-    remove_attr(obj, name);
-    const std::size_t size = std::max({room, value.size(), std::size_t{1}});
-    const Handle type = handle(H5Tcopy(H5T_C_S1), H5Tclose, "making a string type");
-    ok(H5Tset_size(type.get(), size), "sizing a string type");
-    ok(H5Tset_strpad(type.get(), H5T_STR_NULLTERM), "making a string type");
-    ok(H5Tset_cset(type.get(), H5T_CSET_UTF8), "making a string type");
-    const Handle space = handle(H5Screate(H5S_SCALAR), H5Sclose, "making a dataspace");
-    const Handle attr = handle(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                               H5Aclose, name);
-    std::string padded(size, '\0');
-    padded.replace(0, value.size(), value);
-    ok(H5Awrite(attr.get(), type.get(), padded.data()), name);
+    text_attr(obj, name, value, room);
   }
   void status_attr(hid_t obj, RunStatus status) const {
     std::size_t longest = 0;
