@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numbers>
+#include <utility>
 #include <vector>
 
 #include "models/attachment/model.hpp"
@@ -127,6 +128,28 @@ double clipped_normal_mean(double m, double sd) {
   return (1 - Phi(hi)) + m * (Phi(hi) - Phi(lo)) + sd * (phi(lo) - phi(hi));
 }
 
+// The inputs of Model::init for couples 0..n-1 with the given styles of partners a and b.
+struct InitInputs {
+  std::vector<rng::Subject> own, shared;
+  std::vector<std::int8_t> style_a, style_b;
+  InitInputs(std::vector<std::int8_t> a, std::vector<std::int8_t> b)
+      : own(a.size()), shared(a.size()), style_a(std::move(a)), style_b(std::move(b)) {
+    for (std::size_t i = 0; i < own.size(); ++i) {
+      own[i] = {static_cast<std::uint32_t>(i), 0};
+      shared[i] = {static_cast<std::uint32_t>(i), rng::shared_domain};
+    }
+  }
+  BlockSetup setup() const {
+    BlockSetup s;
+    s.spec = &spec();
+    s.seed = seed;
+    s.own = own;
+    s.shared = shared;
+    s.style_a = style_a;
+    s.style_b = style_b;
+    return s;
+  }
+};
 }  // namespace
 
 TEST_CASE("T1-T4 derived constants F, c*, s*, th") {
@@ -177,22 +200,13 @@ TEST_CASE("Traits and initial state: x, v ~ clip(Normal), c = c*, s = s*, N = 0.
   const attachment::Model model(p, spec());
   constexpr int n = 4000;
   attachment::Block b(n);
-  std::vector<rng::Subject> own(n), shared(n);
   std::vector<std::int8_t> style_a(n), style_b(n);
   for (int i = 0; i < n; ++i) {
-    own[i] = {static_cast<std::uint32_t>(i), 0};
-    shared[i] = {static_cast<std::uint32_t>(i), rng::shared_domain};
     style_a[i] = static_cast<std::int8_t>(i % 4);
     style_b[i] = static_cast<std::int8_t>((i / 4) % 4);
   }
-  BlockSetup setup;
-  setup.spec = &spec();
-  setup.seed = seed;
-  setup.own = own;
-  setup.shared = shared;
-  setup.style_a = style_a;
-  setup.style_b = style_b;
-  model.init(b, setup);
+  const InitInputs inputs(style_a, style_b);
+  model.init(b, inputs.setup());
 
   int out_of_range = 0, wrong_state = 0;
   double sum_x[4] = {}, sum_v[4] = {}, sq_x[4] = {}, sq_v[4] = {};
@@ -245,25 +259,13 @@ TEST_CASE("H1 H1b responsiveness r = max(0, 1 + resp_sd z): a share resp_couple 
   // resp_couple = 0 gives the own normals, from which both partners' values at 0.6 follow
   // with one shared normal.
   constexpr int n = 20000;
-  std::vector<rng::Subject> own(n), shared(n);
-  std::vector<std::int8_t> styles(n, 0);
-  for (int i = 0; i < n; ++i) {
-    own[i] = {static_cast<std::uint32_t>(i), 0};
-    shared[i] = {static_cast<std::uint32_t>(i), rng::shared_domain};
-  }
-  BlockSetup setup;
-  setup.spec = &spec();
-  setup.seed = seed;
-  setup.own = own;
-  setup.shared = shared;
-  setup.style_a = styles;
-  setup.style_b = styles;
+  const InitInputs inputs(std::vector<std::int8_t>(n, 0), std::vector<std::int8_t>(n, 0));
   auto responsiveness = [&](double share) {
     Params p;
     p.resp_sd = 0.2;
     p.resp_couple = share;
     attachment::Block b(n);
-    attachment::Model(p, spec()).init(b, setup);
+    attachment::Model(p, spec()).init(b, inputs.setup());
     return std::vector<std::vector<float>>{{b.resp[0].data(), b.resp[0].data() + n},
                                            {b.resp[1].data(), b.resp[1].data() + n}};
   };
