@@ -10,6 +10,7 @@
 
 #include "sim/app/commands.hpp"
 #include "sim/core/error.hpp"
+#include "sim/core/utf8.hpp"
 #include "sim/core/version.hpp"
 #include "sim/io/h5_reader.hpp"
 #include "sim/io/sweep_schema.hpp"
@@ -267,7 +268,8 @@ int export_table(const ExportArgs& args) {
           {"title", fmt::format("Dyad couples, one row per {} ({} layout)", args.layout, args.layout)},
           {"source", fmt::format("Dyad {} (git {})", dyad::version, dyad::git_commit)},
           {"history", fmt::format("{} dyad {}: {}", utc_now(), dyad::version, args.command_line)},
-          {"dyad_source_file", args.file},
+          // a text attribute: a name that is not UTF-8 is written with \xNN escapes (sim/core/utf8.hpp)
+          {"dyad_source_file", utf8::escaped(args.file)},
           {"dyad_layout", args.layout},
           {"dyad_source_status", f.status},
       };

@@ -18,6 +18,7 @@
 #include "models/registry.hpp"
 #include "sim/app/commands.hpp"
 #include "sim/core/error.hpp"
+#include "sim/core/utf8.hpp"
 #include "sim/core/version.hpp"
 #include "sim/io/h5_slab.hpp"
 #include "sim/io/output_claim.hpp"
@@ -205,6 +206,21 @@ int merge(const MergeArgs& args) {
     return 0;
   }
 
+  // The merged file records its own name (the stored config's run.output) and its
+  // shards' (merge_sources) in UTF-8 attributes, as a run records its output's
+  // (check_output_target in sim/app/commands.cpp): names that are not UTF-8 are refused.
+  if (!utf8::valid(args.output))
+    throw InputError("command line", 0, "-o",
+                     fmt::format("'{}' is not UTF-8 text (the merged file records its name in UTF-8 attributes); "
+                                 "name the output in UTF-8", utf8::escaped(args.output)));
+  const fs::path out_dir = fs::absolute(fs::path(args.output)).parent_path();
+  for (const auto& path : args.shards)
+    if (const std::string name = fs::relative(fs::absolute(path), out_dir).string(); !utf8::valid(name))
+      throw InputError(utf8::escaped(path), 0, "",
+                       fmt::format("'{}' is not UTF-8 text (the merged file lists its shards, by their names "
+                                   "beside the output, in a UTF-8 attribute); rename it in UTF-8",
+                                   utf8::escaped(name)));
+
   // 1. Every shard: readable, a shard, complete, of one run, once.
   std::vector<ShardFile> files;
   for (const auto& path : args.shards) files.push_back(open_shard(path));
@@ -332,7 +348,6 @@ int merge(const MergeArgs& args) {
   // directory so that the set can be moved together.
   const bool copy = args.copy;
   std::vector<VirtualSource> sources;
-  const fs::path out_dir = fs::absolute(fs::path(out)).parent_path();
   if (!copy)
     for (int q = 0; q < static_cast<int>(config.points.size()); ++q)
       for (const Part& p : parts_of[q])

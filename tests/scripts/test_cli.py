@@ -407,6 +407,46 @@ def check_latin1_paths(exe, tmp):
     T.check("Latin-1 config path: history is UTF-8 and, typed in bash, gives the config's bytes again",
             args is not None and odd in args,
             f"history {raw!r}; " + (f"not UTF-8: {why}" if history is None else f"bash gave {args!r}"))
+    # merge and export write names into text attributes too: a merged file its own (the
+    # stored config's run.output) and its shards' (merge_sources), an exported netCDF
+    # table its source's (dyad_source_file)
+    shard_cfg = common.write(tmp / "latin1_shard.ini", GOOD.replace("{out}", str(tmp / "latin1_m.h5")))
+    proc = subprocess.run([os.fsencode(exe), b"run", os.fsencode(shard_cfg), b"--shard", b"1/1", b"--quiet"],
+                          capture_output=True, timeout=120)
+    shard = tmp / "latin1_m.shard-1-of-1.h5"
+    if not T.check("Latin-1 merge: the shard runs", proc.returncode == 0 and shard.exists(),
+                   proc.stderr.decode("utf-8", "replace")):
+        return
+    merged = os.fsencode(tmp) + b"/merg\xe9.h5"
+    proc = subprocess.run([os.fsencode(exe), b"merge", os.fsencode(shard), b"-o", merged, b"--quiet"],
+                          capture_output=True, timeout=120)
+    err = proc.stderr.decode("utf-8", "replace")
+    T.check("Latin-1 merge -o: exit 2 naming -o and the name as \\xe9, nothing written",
+            proc.returncode == 2 and "-o" in err and "merg\\xe9.h5' is not UTF-8" in err and
+            not os.path.exists(merged) and not os.path.exists(merged + b".partial"),
+            f"exit {proc.returncode}; stderr {err[-400:]!r}")
+    renamed = os.fsencode(tmp) + b"/sh\xe9rd.h5"
+    os.link(shard, renamed)
+    good = tmp / "latin1_merged.h5"
+    proc = subprocess.run([os.fsencode(exe), b"merge", renamed, b"-o", os.fsencode(good), b"--quiet"],
+                          capture_output=True, timeout=120)
+    err = proc.stderr.decode("utf-8", "replace")
+    T.check("Latin-1 shard name: merge exits 2 naming it as \\xe9, nothing written",
+            proc.returncode == 2 and "sh\\xe9rd.h5' is not UTF-8" in err and "\ufffd" not in err and not good.exists(),
+            f"exit {proc.returncode}; stderr {err[-400:]!r}")
+    nc = tmp / "latin1_export.nc"
+    exported = os.fsencode(tmp) + b"/expo\xe9.h5"
+    os.link(h5, exported)
+    proc = subprocess.run([os.fsencode(exe), b"export", exported, b"--format", b"netcdf", b"-o", os.fsencode(nc)],
+                          capture_output=True, timeout=120)
+    source = None
+    if proc.returncode == 0:
+        with h5py.File(nc, "r") as f:
+            source = f.attrs["dyad_source_file"]
+        source = source if isinstance(source, bytes) else source.encode("utf-8", "surrogateescape")
+    T.check("Latin-1 export source: dyad_source_file is UTF-8, the byte written \\xe9",
+            proc.returncode == 0 and source is not None and source.endswith(b"/expo\\xe9.h5"),
+            f"exit {proc.returncode}; stderr {proc.stderr[-300:]!r}; attribute {source!r}")
 
 
 def check_output_is_input(exe, tmp):
