@@ -77,9 +77,22 @@ def check_kill_resume(exe, tmp, rng):
         code = run_until_stopped(exe, cfg, out, sig, after)
         want = {signal.SIGKILL: -9, signal.SIGINT: 130, signal.SIGTERM: 143}[sig]
         stopped = code == want
-        T.check(f"{sig.name} after {after:.2f} s: exit {want} and a .partial kept (or the run had ended)",
-                (stopped and partial.exists() and not out.exists()) or (code == 0 and out.exists()),
+        # A kill while the skeleton is built (docs/reliability.md: FILE.partial.new until
+        # it is whole, then renamed) leaves no .partial: no day or point was done, and
+        # the next run to the output starts afresh and removes the .partial.new (seed
+        # 151273 kills there, 0.20 s into a 0.69 s sweep).
+        unpublished = stopped and not partial.exists() and not out.exists()
+        T.check(f"{sig.name} after {after:.2f} s: exit {want} and a .partial kept, or none yet "
+                "(killed in the skeleton), or the run had ended",
+                (stopped and not out.exists()) or (code == 0 and out.exists()),
                 f"exit {code}; listing {sorted(p.name for p in tmp.iterdir())}")
+        if unpublished:
+            print(f"  note: {sig.name} came before the .partial was published", flush=True)
+            proc = common.run([exe, "run", cfg, "-o", out, "--quiet"], timeout=300)
+            T.check(f"{sig.name} in the skeleton: the next run to the output exits 0 and removes the .partial.new",
+                    proc.returncode == 0 and out.exists() and not Path(str(partial) + ".new").exists(),
+                    f"{common.describe(proc)}; listing {sorted(p.name for p in tmp.iterdir())}")
+            stopped = False
         if stopped:
             proc = common.run([exe, "inspect", partial])
             T.check(f"{sig.name}: dyad inspect on the .partial says what is recoverable",
