@@ -665,6 +665,7 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
       simd::min, simd::max;
   constexpr int W = simd::width;
   const BasicParams<float> k = k_;  // a local copy: no store in the loops can change it
+  const float felt_need = k.felt_w / k.cstar0;  // (Q1b) the loss scales with c*_i / cstar0
   ChunkState& L = sc.state;
   // `#pragma GCC unroll 2` on the loops over the two partners: left as loops, they
   // reached the chunk's arrays through the partner index and spilled what they kept.
@@ -1102,7 +1103,6 @@ void BasicModel<Math>::tick_lanes(Block& b, int count, int lanes, ChunkScratch& 
     }
 
     // 11. Satisfaction (Q1), and the day's level tallies.
-    const float felt_need = k.felt_w / k.cstar0;  // (Q1b) the loss scales with c*_i / cstar0
     #pragma GCC unroll 2
     for (int a = 0; a < 2; ++a) {
       const f32 c = load(L.c[a] + i), s = load(L.s[a] + i), sat = load(L.sat[a] + i);

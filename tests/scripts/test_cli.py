@@ -373,11 +373,15 @@ def check_latin1_paths(exe, tmp):
     names the same bytes when typed again."""
     import subprocess
     import h5py
+
+    def run(*args):
+        """dyad with arguments as bytes (paths that are not UTF-8): the process and its stderr as text."""
+        proc = subprocess.run([os.fsencode(exe), *args], capture_output=True, timeout=120)
+        return proc, proc.stderr.decode("utf-8", "replace")
+
     cfg = common.write(tmp / "latin1.ini", GOOD.replace("{out}", str(tmp / "latin1_unused.h5")))
     out = os.fsencode(tmp) + b"/caf\xe9.h5"
-    proc = subprocess.run([os.fsencode(exe), b"run", os.fsencode(cfg), b"-o", out, b"--quiet"],
-                          capture_output=True, timeout=120)
-    err = proc.stderr.decode("utf-8", "replace")
+    proc, err = run(b"run", os.fsencode(cfg), b"-o", out, b"--quiet")
     T.check("Latin-1 -o: exit 2 naming run.output and the name as \\xe9, nothing written",
             proc.returncode == 2 and "'run.output'" in err and "caf\\xe9.h5' is not UTF-8" in err and
             not os.path.exists(out) and not os.path.exists(out + b".partial"),
@@ -386,9 +390,8 @@ def check_latin1_paths(exe, tmp):
     with open(odd, "wb") as f:
         f.write(cfg.read_bytes())
     h5 = tmp / "latin1_history.h5"
-    proc = subprocess.run([os.fsencode(exe), b"run", odd, b"-o", os.fsencode(h5), b"--quiet"],
-                          capture_output=True, timeout=120)
-    if not T.check("Latin-1 config path: the run exits 0", proc.returncode == 0, proc.stderr.decode("utf-8", "replace")):
+    proc, err = run(b"run", odd, b"-o", os.fsencode(h5), b"--quiet")
+    if not T.check("Latin-1 config path: the run exits 0", proc.returncode == 0, err):
         return
     with h5py.File(h5, "r") as f:
         raw = f.attrs["history"]
@@ -411,16 +414,12 @@ def check_latin1_paths(exe, tmp):
     # stored config's run.output) and its shards' (merge_sources), an exported netCDF
     # table its source's (dyad_source_file)
     shard_cfg = common.write(tmp / "latin1_shard.ini", GOOD.replace("{out}", str(tmp / "latin1_m.h5")))
-    proc = subprocess.run([os.fsencode(exe), b"run", os.fsencode(shard_cfg), b"--shard", b"1/1", b"--quiet"],
-                          capture_output=True, timeout=120)
+    proc, err = run(b"run", os.fsencode(shard_cfg), b"--shard", b"1/1", b"--quiet")
     shard = tmp / "latin1_m.shard-1-of-1.h5"
-    if not T.check("Latin-1 merge: the shard runs", proc.returncode == 0 and shard.exists(),
-                   proc.stderr.decode("utf-8", "replace")):
+    if not T.check("Latin-1 merge: the shard runs", proc.returncode == 0 and shard.exists(), err):
         return
     merged = os.fsencode(tmp) + b"/merg\xe9.h5"
-    proc = subprocess.run([os.fsencode(exe), b"merge", os.fsencode(shard), b"-o", merged, b"--quiet"],
-                          capture_output=True, timeout=120)
-    err = proc.stderr.decode("utf-8", "replace")
+    proc, err = run(b"merge", os.fsencode(shard), b"-o", merged, b"--quiet")
     T.check("Latin-1 merge -o: exit 2 naming -o and the name as \\xe9, nothing written",
             proc.returncode == 2 and "-o" in err and "merg\\xe9.h5' is not UTF-8" in err and
             not os.path.exists(merged) and not os.path.exists(merged + b".partial"),
@@ -428,17 +427,14 @@ def check_latin1_paths(exe, tmp):
     renamed = os.fsencode(tmp) + b"/sh\xe9rd.h5"
     os.link(shard, renamed)
     good = tmp / "latin1_merged.h5"
-    proc = subprocess.run([os.fsencode(exe), b"merge", renamed, b"-o", os.fsencode(good), b"--quiet"],
-                          capture_output=True, timeout=120)
-    err = proc.stderr.decode("utf-8", "replace")
+    proc, err = run(b"merge", renamed, b"-o", os.fsencode(good), b"--quiet")
     T.check("Latin-1 shard name: merge exits 2 naming it as \\xe9, nothing written",
             proc.returncode == 2 and "sh\\xe9rd.h5' is not UTF-8" in err and "\ufffd" not in err and not good.exists(),
             f"exit {proc.returncode}; stderr {err[-400:]!r}")
     nc = tmp / "latin1_export.nc"
     exported = os.fsencode(tmp) + b"/expo\xe9.h5"
     os.link(h5, exported)
-    proc = subprocess.run([os.fsencode(exe), b"export", exported, b"--format", b"netcdf", b"-o", os.fsencode(nc)],
-                          capture_output=True, timeout=120)
+    proc, err = run(b"export", exported, b"--format", b"netcdf", b"-o", os.fsencode(nc))
     source = None
     if proc.returncode == 0:
         with h5py.File(nc, "r") as f:
@@ -446,7 +442,7 @@ def check_latin1_paths(exe, tmp):
         source = source if isinstance(source, bytes) else source.encode("utf-8", "surrogateescape")
     T.check("Latin-1 export source: dyad_source_file is UTF-8, the byte written \\xe9",
             proc.returncode == 0 and source is not None and source.endswith(b"/expo\\xe9.h5"),
-            f"exit {proc.returncode}; stderr {proc.stderr[-300:]!r}; attribute {source!r}")
+            f"exit {proc.returncode}; stderr {err[-300:]!r}; attribute {source!r}")
 
 
 def check_output_is_input(exe, tmp):
