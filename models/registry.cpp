@@ -2,40 +2,26 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include "models/attachment/model.hpp"
 #include "models/g_function/model.hpp"
 #include "models/gottman/model.hpp"
 #include "models/ishigami/model.hpp"
 #include "models/linear_love/model.hpp"
+#include "models/registry_entry.hpp"
 
 namespace dyad {
 namespace {
 
-template <class M>
-constexpr ModelInfo entry(std::string_view summary) {
-  using P = typename M::Params;
-  constexpr int version = [] {
-    if constexpr (requires { M::version; }) return M::version;
-    else return 1;
-  }();
-  return {M::name, summary, version,
-          [] { return to_model_params(P{}); },
-          [](const ModelParams& values) { return check_params(from_model_params<P>(values)); },
-          [](const RunSpec& spec, const ModelParams& values, Sink& sink, const ExecOptions& exec,
-             const RunControl& control) {
-            return run<M>(spec, from_model_params<P>(values), sink, exec, control);
-          },
-          [](const ModelParams& values) { return M::draws(from_model_params<P>(values)); }};
-}
-
-// One line per model.
-const ModelInfo registry[] = {
-    entry<attachment::Model>("attachment styles, bids for connection and autonomy (docs/model.md)"),
-    entry<gottman::Model>("Gottman-Murray difference equations of affect in conversation (docs/models.md)"),
-    entry<linear_love::Model>("linear love dynamics of Strogatz and Rinaldi, integrated exactly (docs/models.md)"),
-    entry<ishigami::Model>("verification model: the Ishigami function of model.x1..x3, known Sobol indices (docs/models.md)"),
-    entry<g_function::Model>("verification model: Sobol's G function of model.x1..x6, inputs ranked by a1..a6 (docs/models.md)"),
+// One line per model; constant-initialised (model_entry is constexpr), so no other
+// static's initialiser can see it unset.
+constexpr ModelInfo registry[] = {
+    model_entry<attachment::Model>("attachment styles, bids for connection and autonomy (docs/model.md)"),
+    model_entry<gottman::Model>("Gottman-Murray difference equations of affect in conversation (docs/models.md)"),
+    model_entry<linear_love::Model>("linear love dynamics of Strogatz and Rinaldi, integrated exactly (docs/models.md)"),
+    model_entry<ishigami::Model>("verification model: the Ishigami function of model.x1..x3, known Sobol indices (docs/models.md)"),
+    model_entry<g_function::Model>("verification model: Sobol's G function of model.x1..x6, inputs ranked by a1..a6 (docs/models.md)"),
 };
 
 }  // namespace
@@ -53,6 +39,16 @@ RunResult run_model(const RunSpec& spec, const ModelParams& params, Sink& sink,
   const ModelInfo* model = find_model(spec.model);
   if (!model) throw std::logic_error("run_model: unknown model " + spec.model);
   return model->run(spec, params, sink, exec, control);
+}
+
+std::string model_names(bool closed_forms_only) {
+  std::vector<std::string_view> names;
+  for (const auto& m : registry)
+    if (!closed_forms_only || m.closed_forms()) names.push_back(m.name);
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += std::string(i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + std::string(names[i]);
+  return out;
 }
 
 double param_value(const ModelParams& params, std::string_view name, double fallback) {

@@ -1,6 +1,9 @@
 // The models `run.model` can name, behind one type-erased interface so that the
-// config reader, the executable and the sweeps know no model's parameter struct.
-// Adding a model: a folder in models/ and one line in registry.cpp (docs/models.md).
+// config reader, the executable and the sweeps know no model's parameter struct. This
+// is the one place that lists them (registry.cpp): `dyad --help`, `dyad models`,
+// `dyad analyze` and scripts/plot_dynamics.py (through `dyad models --format json`)
+// derive from it. Adding a model: docs/models.md "Adding a model". This header stays
+// light (no engine, no Random123): the config reader includes it.
 #pragma once
 #include <span>
 #include <string>
@@ -8,7 +11,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "sim/core/engine.hpp"
+#include "sim/core/output.hpp"
+#include "sim/core/run_result.hpp"
+#include "sim/core/run_spec.hpp"
 
 namespace dyad {
 
@@ -38,10 +43,22 @@ struct ModelInfo {
   // parameters, as the model states them (`dyad bench`'s ceiling draws as many). A run
   // also counts them (RunResult::draws) where the model keeps a count.
   DrawCount (*draws)(const ModelParams&);
+  // Ticks of a simulated day with these parameters (M::ticks_per_day).
+  int (*ticks_per_day)(const ModelParams&);
+  // The variables the model writes (M::daily_defs, summary_defs, trait_defs).
+  std::span<const MetricDef> daily_variables, summary_variables, trait_variables;
+  // A model with closed forms (M::closed_forms, sim/core/model_api.hpp): the two daily
+  // variables of its phase plane; both nullptr for a model without.
+  const char* phase_x = nullptr;
+  const char* phase_y = nullptr;
+  bool closed_forms() const { return phase_x != nullptr; }
 };
 
 std::span<const ModelInfo> models();
 const ModelInfo* find_model(std::string_view name);  // nullptr if unknown
+// The registered names joined as "a, b or c" (help texts); with closed forms only if
+// `closed_forms_only`.
+std::string model_names(bool closed_forms_only = false);
 
 // Runs spec.model with `params` (from the config). Throws std::logic_error for a
 // model name the config reader would have refused.

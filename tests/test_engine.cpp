@@ -8,6 +8,7 @@
 
 #include "models/attachment/model.hpp"
 #include "models/registry.hpp"
+#include "sim/core/engine.hpp"
 #include "tests/hash_sink.hpp"
 
 using namespace dyad;

@@ -11,6 +11,7 @@
 
 #include "models/common/traits.hpp"
 #include "models/registry.hpp"
+#include "sim/core/engine.hpp"
 #include "sim/config/config.hpp"
 #include "tests/hash_sink.hpp"
 

@@ -9,6 +9,7 @@
 
 #include "models/attachment/model.hpp"
 #include "models/registry.hpp"
+#include "sim/core/engine.hpp"
 #include "sim/config/config.hpp"
 #include "sim/core/sweep.hpp"
 #include "tests/hash_sink.hpp"

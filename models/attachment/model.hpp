@@ -100,13 +100,6 @@ inline constexpr std::array<MetricDef, summary::count> summary_metrics = [] {
   return s;
 }();
 
-inline constexpr MetricDef trait_metrics[] = {
-    {"anxiety_a", "attachment anxiety of partner a (ECR dimension)", "1", MetricKind::level},
-    {"avoidance_a", "attachment avoidance of partner a (ECR dimension)", "1", MetricKind::level},
-    {"anxiety_b", "attachment anxiety of partner b (ECR dimension)", "1", MetricKind::level},
-    {"avoidance_b", "attachment avoidance of partner b (ECR dimension)", "1", MetricKind::level},
-};
-
 enum Cope : std::uint8_t { none = 0, protest = 1, withdraw = 2, gentle = 3 };
 enum Mode : std::uint8_t { calm = 0, conflict = 1, pause = 2 };  // pause: the break of G5
 // The same values as the int32 lanes of the kernel hold them.
@@ -465,7 +458,8 @@ class BasicModel {
   static constexpr int version = 2;
   static constexpr std::span<const MetricDef> daily_defs() { return daily_metrics; }
   static constexpr std::span<const MetricDef> summary_defs() { return summary_metrics; }
-  static constexpr std::span<const MetricDef> trait_defs() { return trait_metrics; }
+  static constexpr std::span<const MetricDef> trait_defs() { return common::trait_metrics; }
+  static int ticks_per_day(const Params& p) { return p.ticks_per_day; }
 
   BasicModel(const Params& params, const RunSpec& spec) : spec_(&spec) {
     // Single-precision copy for the kernel, matched by name so the list of

@@ -65,6 +65,7 @@ class FunctionModel {
     for (int i = 0; i < b.n; ++i) out[0][i] = y_;
   }
   static DrawCount draws(const Params&) { return {0.0, 0.0}; }
+  static int ticks_per_day(const Params&) { return 1; }  // y is computed once a day
 
  private:
   const RunSpec* spec_;

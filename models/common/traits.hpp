@@ -120,8 +120,8 @@ inline PairTraits pair_traits(const BlockSetup& setup, int i, std::uint32_t stre
                      spec.styles[setup.style_b[i]]);
 }
 
-// The four per-couple trait variables every model writes (the writer and the plot
-// scripts expect them).
+// The four per-couple trait variables every model writes first (common_trait_names,
+// sim/core/model_api.hpp: the reader, `dyad apim` and the plot scripts expect them).
 inline constexpr MetricDef trait_metrics[] = {
     {"anxiety_a", "attachment anxiety of partner a (ECR dimension)", "1", MetricKind::level},
     {"avoidance_a", "attachment avoidance of partner a (ECR dimension)", "1", MetricKind::level},

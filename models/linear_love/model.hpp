@@ -129,6 +129,8 @@ class Model {
   static constexpr std::span<const MetricDef> daily_defs() { return daily_metrics; }
   static constexpr std::span<const MetricDef> summary_defs() { return summary_metrics; }
   static constexpr std::span<const MetricDef> trait_defs() { return common::trait_metrics; }
+  static constexpr ClosedForms closed_forms{"feeling_a", "feeling_b"};
+  static int ticks_per_day(const Params& p) { return p.ticks_per_day; }
 
   Model(const Params& params, const RunSpec& spec)
       : k_(params), spec_(&spec), late_start_(spec.days / 2),

@@ -9,15 +9,12 @@
 #include <vector>
 
 #include "models/common/stability.hpp"
+#include "models/registry.hpp"
+#include "sim/core/model_api.hpp"
 #include "sim/io/h5_reader.hpp"
 
 namespace dyad::app {
 namespace {
-
-// A model offers closed forms by writing these run summaries per couple
-// (docs/models.md "Output"); the command knows no model by name.
-constexpr const char* required[] = {"steady_a", "steady_b", "end_a", "end_b", "eig1_re",
-                                    "eig1_im", "eig2_re", "eig2_im", "stability"};
 
 // Within this a simulated value counts as having reached its closed form: the bound
 // the tests hold noiseless runs to (tests/test_models_classic.cpp).
@@ -66,9 +63,11 @@ int analyze(const std::string& file) {
   const DyadFile f = read_dyad_file(file);
   const std::string model = f.attributes.count("model") ? f.attributes.at("model") : "?";
   auto has = [&](const char* name) { return f.summaries.count(name) > 0; };
-  if (!std::all_of(std::begin(required), std::end(required), has)) {
+  // A model offers closed forms by writing these run summaries per couple (ClosedForms,
+  // sim/core/model_api.hpp); the command knows no model by name.
+  if (!std::all_of(std::begin(closed_form_summaries), std::end(closed_form_summaries), has)) {
     fmt::print("{}: model {} has no closed form to compare with; `dyad analyze` reads runs of "
-               "the classic models (gottman, linear_love; docs/models.md)\n", file, model);
+               "the models with closed forms ({}; docs/models.md)\n", file, model, model_names(true));
     return 0;
   }
   if (f.status != "complete")

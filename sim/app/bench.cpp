@@ -167,7 +167,7 @@ int bench(const BenchArgs& args) {
   // is measured in docs/output.md "Compression".
   spec.compression = 0;
   const ModelParams params = model->defaults();
-  const int ticks = static_cast<int>(param_value(params, "ticks_per_day", 1));
+  const int ticks = model->ticks_per_day(params);
   const int threads = args.threads > 0 ? args.threads
                                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const double couple_ticks = static_cast<double>(spec.total_couples()) * spec.days * ticks;

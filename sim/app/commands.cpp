@@ -377,7 +377,7 @@ int plan(const RunArgs& args) {
   if (args.fit_check) check_fit(config, fit, "plan");
   const double points = static_cast<double>(config.points.size());
   const double couples = points * static_cast<double>(spec.total_couples());
-  const double ticks = param_value(config.model_params, "ticks_per_day", 1);
+  const double ticks = find_model(spec.model)->ticks_per_day(config.model_params);
   const double couple_ticks = couples * spec.days * ticks;
   const int threads = thread_count(args.threads);
 
@@ -630,7 +630,7 @@ int run(const RunArgs& args) {
   }
   if (!args.quiet) {
     const double couple_ticks = static_cast<double>(spec.total_couples()) * spec.days * computed *
-                                param_value(config.model_params, "ticks_per_day", 1);
+                                find_model(spec.model)->ticks_per_day(config.model_params);
     fmt::print(stderr, "dyad: wrote {} ({} points x {} couples x {} days in {:.1f} s, {:.3g} couple-ticks/s, {})\n",
                writer->final_path(), n_points, spec.total_couples(), spec.days, seconds, couple_ticks / seconds,
                distributed ? fmt::format("{} MPI ranks computing", mpi::size() - 1)

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -17,6 +18,7 @@
 
 #include "models/registry.hpp"
 #include "sim/app/commands.hpp"
+#include "sim/core/engine.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/utf8.hpp"
 #include "sim/core/version.hpp"
@@ -140,7 +142,7 @@ void print_shard_plan(const Config& config, int count, double seconds_per_couple
   if (count > units)
     throw InputError("command line", 0, "--shards",
                      fmt::format("N = {}, but the run has {} work units: N must lie in 1 .. {}", count, units, units));
-  const double ticks = param_value(config.model_params, "ticks_per_day", 1);
+  const double ticks = find_model(spec.model)->ticks_per_day(config.model_params);
   const double metrics = bytes_per_pairing_day / 16.0;
   fmt::print("\nshards: {} of {} work units (point, pairing, block of up to {} couples); file {}\n", count, units,
              shard::unit_couples, shard::shard_path(spec.output, 1, count));

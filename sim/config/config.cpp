@@ -661,7 +661,7 @@ Config resolve(std::vector<Entry> entries, const std::string& origin) {
     fail(c.origin_of("model." + name), "model." + name, problem.substr(problem.find(':') + 2));
   }
   // Time counters of the random streams are 32-bit (sim/core/rng.hpp).
-  const double ticks = param_value(c.model_params, "ticks_per_day", 1);
+  const double ticks = model->ticks_per_day(c.model_params);
   if (static_cast<double>(spec.days) * ticks > 4294967295.0)
     fail(c.origin_of("run.days"), "run.days", "days x ticks_per_day must stay below 2^32");
 

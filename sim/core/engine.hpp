@@ -20,23 +20,10 @@
 
 #include "sim/core/model_api.hpp"
 #include "sim/core/output.hpp"
+#include "sim/core/run_result.hpp"
 #include "sim/core/run_spec.hpp"
 
 namespace dyad {
-
-struct RunResult {
-  RunStatus status = RunStatus::complete;
-  int days_completed = 0;
-  // Philox calls the kernel computed, for models whose Block counts them (else 0):
-  // `dyad bench` reports them per couple-tick and draws as many in its ceiling.
-  std::uint64_t draws = 0;
-};
-
-// Everything a caller can observe while a run is under way; all optional.
-struct RunControl {
-  const std::atomic<bool>* stop = nullptr;      // set (e.g. by a signal) to end after this day
-  std::function<void(int days_done)> on_day;    // called once per finished day, in order
-};
 
 // Per-couple identity for the whole run, pairing-major: couple id = p * couples + k.
 // A couple of the `population` pairing gets style labels derived from its traits.

@@ -1,22 +1,21 @@
-// What the engine hands a model and what it expects back. A model (models/NAME/) is a
-// type M with:
-//   M::Params, M::name, M::daily_metrics, M::summary_metrics, M::trait_metrics
-//   M::Block                            SoA state of up to `capacity` couples
-//   M(const Params&, const RunSpec&)    precomputes kernel constants once
-//   void init(Block&, const BlockSetup&) const
-//   void run_day(Block&, int day, Rows<float> daily) const      the kernel
-//   void write_traits(const Block&, Rows<float>) const
-//   void write_summary(const Block&, int days, Rows<double>) const
-//   static DrawCount draws(const Params&)   Philox calls per couple (dyad bench)
-// run<M>() (sim/core/engine.hpp) inlines these: no virtual call per couple.
+// What the engine hands a model and what it expects back: the contract is the concept
+// `Model` at the end of this header, checked where a model is registered
+// (models/registry_entry.hpp), so that a model missing a member gets one error naming
+// the requirement instead of one deep inside run<M>() (sim/core/engine.hpp), which
+// inlines these calls: no virtual call per couple. docs/models.md "Adding a model".
 #pragma once
 #include <cstddef>
+#include <concepts>
 #include <cstdint>
 #include <new>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "sim/core/output.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/run_result.hpp"
 #include "sim/core/run_spec.hpp"
 
 namespace dyad {
@@ -28,16 +27,6 @@ struct Rows {
   T* base = nullptr;
   std::int64_t stride = 0;  // elements from one row to the next
   T* operator[](int row) const { return base + row * stride; }
-};
-
-// The Philox4x32-10 calls a model computes per couple: per tick and per day (day-level
-// events). `dyad bench` draws as many in its ceiling loop. A model that computes some
-// calls only when an event needs them states those it computes for every couple, and
-// counts all of them in its Block (a member `std::uint64_t draws`, summed into
-// RunResult::draws), which `dyad bench` then uses instead.
-struct DrawCount {
-  double per_tick = 0;
-  double per_day = 0;  // besides the ticks' own
 };
 
 // Allocator for a block's state arrays: 64-byte aligned (a cache line, an AVX-512
@@ -69,6 +58,70 @@ struct BlockSetup {
   // traits come from spec->population (common::pair_traits).
   std::span<const std::int32_t> pairing;
   std::span<const std::int8_t> style_a, style_b;
+};
+
+// The run summaries through which a model offers closed forms per couple: `dyad analyze`
+// (sim/app/analyze.cpp) compares them with the simulation and knows no model by name.
+// steady_*: the fixed point; end_*: the simulated state at the end; eig*: the
+// eigenvalues of the linearisation there; stability: the models/common/stability.hpp code.
+inline constexpr const char* closed_form_summaries[] = {
+    "steady_a", "steady_b", "end_a", "end_b", "eig1_re", "eig1_im", "eig2_re", "eig2_im", "stability"};
+
+// A model with closed forms declares `static constexpr ClosedForms closed_forms{X, Y}`:
+// the two daily variables whose phase plane scripts/plot_dynamics.py draws, partner a's
+// state against partner b's. Registration then checks that the model writes every
+// closed_form_summaries and has daily variables X and Y.
+struct ClosedForms {
+  const char* phase_x;
+  const char* phase_y;
+};
+
+// The trait variables every model writes first, in this order (models/common/traits.hpp):
+// the reader, `dyad apim` and the exports find a couple's people by them.
+inline constexpr const char* common_trait_names[] = {"anxiety_a", "avoidance_a", "anxiety_b",
+                                                     "avoidance_b"};
+
+// The contract. A model (models/NAME/) is a type M with
+//   M::Params                  its parameters: default-constructible, with
+//                              for_each_param(p, f) (each field's key under [model], the
+//                              field, a doc line) and check_params(p) ("" if acceptable,
+//                              else "KEY: problem"), both found in M's namespace
+//   M::Block                   the SoA state of up to `capacity` couples: Block(int capacity)
+//   M::name                    its run.model name
+//   M::daily_defs(), M::summary_defs(), M::trait_defs()
+//                              the variables it writes per couple-day, per couple at the end
+//                              of a run, and per couple once; traits begin with
+//                              common_trait_names
+//   M::ticks_per_day(p)        the ticks of a day with parameters p: the random streams'
+//                              32-bit time counter is day * ticks + tick (sim/core/rng.hpp)
+//   M::draws(p)                Philox calls per couple (DrawCount, for `dyad bench`)
+//   M(const Params&, const RunSpec&)            precomputes kernel constants once
+//   void init(Block&, const BlockSetup&) const  draws the couples' traits and start state
+//   void run_day(Block&, int day, Rows<float> daily) const     the kernel
+//   void write_traits(const Block&, Rows<float>) const
+//   void write_summary(const Block&, int days, Rows<double>) const
+// and optionally
+//   static constexpr int version            of its equations, recorded in every file (1)
+//   static constexpr ClosedForms closed_forms   see above (none)
+template <class M>
+concept Model = requires(const M& model, typename M::Block& block, const typename M::Block& done,
+                         const BlockSetup& setup, Rows<float> floats, Rows<double> doubles,
+                         const typename M::Params& params, typename M::Params& writable) {
+  requires std::default_initializable<typename M::Params>;
+  { check_params(params) } -> std::convertible_to<std::string>;
+  for_each_param(writable, [](const char*, auto&, const char*) {});
+  requires std::constructible_from<typename M::Block, int>;
+  { M::name } -> std::convertible_to<std::string_view>;
+  { M::daily_defs() } -> std::convertible_to<std::span<const MetricDef>>;
+  { M::summary_defs() } -> std::convertible_to<std::span<const MetricDef>>;
+  { M::trait_defs() } -> std::convertible_to<std::span<const MetricDef>>;
+  { M::ticks_per_day(params) } -> std::convertible_to<int>;
+  { M::draws(params) } -> std::same_as<DrawCount>;
+  requires std::constructible_from<M, const typename M::Params&, const RunSpec&>;
+  model.init(block, setup);
+  model.run_day(block, 0, floats);
+  model.write_traits(done, floats);
+  model.write_summary(done, 0, doubles);
 };
 
 }  // namespace dyad
