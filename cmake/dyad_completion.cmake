@@ -1,6 +1,6 @@
 # cmake -DDYAD=path/to/dyad -DIN=dyad.bash.in -DOUT=dyad.bash [-DH2M=dyad.h2m] -P dyad_completion.cmake
-# Reads the commands from `dyad --help` (the lines under "commands:") and each
-# command's options from `dyad COMMAND --help`, so the completion cannot drift from
+# Reads the commands from `dyad --help` (the lines under "commands:"), each
+# command's options from `dyad COMMAND --help` and the models from `dyad models`, so the completion cannot drift from
 # the program. With H2M, also writes a help2man include file with every command's
 # options (the man page then has them, not only the command list).
 execute_process(COMMAND "${DYAD}" --help OUTPUT_VARIABLE help RESULT_VARIABLE rc)
@@ -49,6 +49,19 @@ foreach(command IN LISTS commands)
   string(APPEND cases "    ${command}) options=\"${options}\" ;;\n")
 endforeach()
 list(JOIN commands " " DYAD_COMMANDS)
+# The model names from the registry, as `dyad models --format json` lists them.
+execute_process(COMMAND "${DYAD}" models --format json OUTPUT_VARIABLE models_json RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "dyad models --format json failed (${rc})")
+endif()
+string(JSON n_models LENGTH "${models_json}")
+math(EXPR last_model "${n_models} - 1")
+set(models "")
+foreach(i RANGE ${last_model})
+  string(JSON name GET "${models_json}" ${i} name)
+  list(APPEND models "${name}")
+endforeach()
+list(JOIN models " " DYAD_MODELS)
 string(REGEX REPLACE "\n$" "" DYAD_OPTION_CASES "${cases}")
 configure_file("${IN}" "${OUT}" @ONLY)
 if(H2M)

@@ -16,8 +16,10 @@
 #include "sim/app/bench.hpp"
 #include "sim/app/commands.hpp"
 #include "sim/app/export_command.hpp"
+#include "sim/app/models_command.hpp"
 #include "sim/app/mpi_run.hpp"
 #include "sim/app/targets.hpp"
+#include "models/registry.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/utf8.hpp"
 #include "sim/core/version.hpp"
@@ -26,7 +28,8 @@ namespace po = boost::program_options;
 
 namespace {
 
-constexpr const char* usage = R"(Dyad: simulate couples with configurable attachment styles.
+// {0}: the models with closed forms, from the registry (models/registry.cpp).
+constexpr const char* usage_text = R"(Dyad: simulate couples with configurable attachment styles.
 
 usage: dyad COMMAND [options]
 
@@ -42,7 +45,7 @@ commands:
                     (the pairwise layout), CSV or netCDF, for pandas and R
   inspect FILE      provenance, dimensions, variables, sizes and completeness of a file
   analyze FILE      closed-form steady states and stability beside the simulated values
-                    (models gottman and linear_love)
+                    (models {0})
   targets [CONFIG]  the attachment model against every validation target (F1-F14 of
                     docs/model.md), each figure beside its band at 180 and 730 days
   apim FILE         Actor-Partner Interdependence Model: actor and partner effects of
@@ -51,6 +54,7 @@ commands:
                     95% intervals, per pairing and metric
   merge SHARD...    join the shard files of a run (dyad run --shard I/N) into the file one
                     process writes; --check lists the shards missing as a SLURM --array list
+  models            the models run.model can name, their parameters and variables
   bench             engine throughput beside the random-number ceiling and the
                     straightforward implementation (docs/performance.md)
 
@@ -62,6 +66,8 @@ work units (docs/cluster.md "MPI"; `dyad --version` says whether this dyad has M
 
 exit status: 0 done, 1 failed while running, 2 bad input, 130/143/138 interrupted (INT/TERM/USR1)
 )";
+
+std::string usage() { return fmt::format(usage_text, dyad::model_names(true)); }
 
 struct Parsed {
   po::variables_map vm;
@@ -125,11 +131,11 @@ int dispatch(int argc, char** argv) {
   // Asked-for help is output (stdout, exit 0); help after a bare `dyad` is a usage error
   // (stderr, exit 2), so that `dyad > file` never makes a file of help.
   if (args.empty()) {
-    std::cerr << usage;
+    std::cerr << usage();
     return 2;
   }
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << usage;
+    std::cout << usage();
     return 0;
   }
   if (args[0] == "--version") {
@@ -334,6 +340,16 @@ int dispatch(int argc, char** argv) {
       throw dyad::InputError("command line", 0, "--format", "expected table or json, got '" + t.format + "'");
     return dyad::app::targets(t);
   }
+  if (command == "models") {
+    po::options_description o("options");
+    o.add_options()("format", po::value<std::string>()->default_value("table"), "table or json");
+    const Parsed p = parse(command, o, po::positional_options_description{}, rest);
+    if (p.help) return 0;
+    const std::string format = p.vm["format"].as<std::string>();
+    if (format != "table" && format != "json")
+      throw dyad::InputError("command line", 0, "--format", "expected table or json, got '" + format + "'");
+    return dyad::app::list_models(format);
+  }
   if (command == "apim") {
     po::options_description o("options");
     o.add_options()("file", po::value<std::string>(), "a complete Dyad output file")(
@@ -392,7 +408,7 @@ int dispatch(int argc, char** argv) {
         "threads", po::value<int>()->default_value(defaults.threads), "worker threads (0: all cores)")(
         "block-size", po::value<int>()->default_value(defaults.block_size),
         "couples per block (does not change the output)")(
-        "model", po::value<std::string>()->default_value(defaults.model), "attachment, gottman or linear_love")(
+        "model", po::value<std::string>()->default_value(defaults.model), dyad::model_names().c_str())(
         "record", po::value<std::string>()->default_value(defaults.record),
         "none (no output), summary or daily (an HDF5 file in the temp directory, removed after)")(
         "no-straightforward", po::bool_switch(), "skip the straightforward implementation");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/app/commands.hpp"
+#include "sim/app/json.hpp"
 #include "sim/core/error.hpp"
 #include "sim/core/sensitivity.hpp"
 #include "sim/core/sweep.hpp"
@@ -17,18 +18,6 @@
 namespace dyad::app {
 
 namespace {
-// A path may hold any byte but NUL: quotes, backslashes and control characters escaped
-// so that the JSON stays valid (pairing names and keys are restricted by the config reader).
-std::string json_escaped(const std::string& text) {
-  std::string out;
-  for (const unsigned char c : text) {
-    if (c == '"' || c == '\\') out += {'\\', static_cast<char>(c)};
-    else if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-    else out += static_cast<char>(c);
-  }
-  return out;
-}
-
 std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "nan"; }
 std::string json(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }
 

@@ -12,6 +12,7 @@ Then the positive checks: --version, --help of every command, `validate` round t
 Prints one line per check and `N passed, M failed` last.
 """
 import configparser
+import json
 import os
 import re
 import signal
@@ -653,6 +654,39 @@ def model_parameter_names():
     return re.findall(r'\bf\("([A-Za-z_0-9]+)"', body)
 
 
+def check_models_command(exe, tmp):
+    """dyad models: what the registry holds, as text and as JSON (scripts/dyad_cli.py reads
+    it); the attachment parameters against models/attachment/params.hpp read here."""
+    proc = common.run([exe, "models", "--format", "json"], cwd=tmp)
+    try:
+        listed = {m["name"]: m for m in json.loads(proc.stdout)}
+    except ValueError as e:
+        T.check("dyad models --format json: exit 0 and JSON", False, f"{e}; {common.describe(proc)}")
+        return
+    T.check("dyad models --format json: exit 0 and the five registered models",
+            proc.returncode == 0 and sorted(listed) == ["attachment", "g_function", "gottman", "ishigami", "linear_love"],
+            sorted(listed))
+    attachment = listed.get("attachment", {})
+    keys = [p["key"].removeprefix("model.") for p in attachment.get("parameters", [])]
+    T.check("dyad models: attachment's parameters are params.hpp's, in its order",
+            keys == model_parameter_names(), f"{len(keys)} listed, {len(model_parameter_names())} in params.hpp")
+    T.check("dyad models: closed forms and a phase plane for gottman and linear_love only",
+            [n for n, m in sorted(listed.items()) if m["closed_forms"]] == ["gottman", "linear_love"]
+            and listed["gottman"]["phase_plane"] == ["affect_a", "affect_b"]
+            and attachment.get("phase_plane") is None, {n: m["phase_plane"] for n, m in listed.items()})
+    T.check("dyad models: ticks_per_day is the default of model.ticks_per_day",
+            attachment.get("ticks_per_day") == next((p["default"] for p in attachment["parameters"]
+                                                     if p["key"] == "model.ticks_per_day"), None),
+            attachment.get("ticks_per_day"))
+    text = common.run([exe, "models"], cwd=tmp)
+    T.check("dyad models (text): exit 0, every model and attachment key named",
+            text.returncode == 0 and all(f"{n} (version" in text.stdout for n in listed)
+            and all(f"model.{k} " in text.stdout for k in keys), common.describe(text))
+    bad = common.run([exe, "models", "--format", "yaml"], cwd=tmp)
+    T.check("bad input: dyad models --format yaml -> exit 2 naming --format",
+            bad.returncode == 2 and "--format" in bad.stderr and not bad.stdout, common.describe(bad))
+
+
 def check_positive(exe, tmp):
     proc = common.run([exe, "--version"])
     T.check("dyad --version exits 0 and prints a version",
@@ -767,6 +801,7 @@ def main():
         T.guard("configs read as written", check_read_as_written, exe, tmp)
         T.guard("--threads capped", check_threads_capped, exe, tmp)
         T.guard("positive checks", check_positive, exe, tmp)
+        T.guard("dyad models", check_models_command, exe, tmp)
         T.guard("interrupt", check_interrupt, exe, tmp, outdir)
     T.finish()
 
